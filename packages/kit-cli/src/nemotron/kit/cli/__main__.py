@@ -1,0 +1,3 @@
+from nemotron.kit.cli import main
+
+main()

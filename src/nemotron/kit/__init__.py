@@ -1,0 +1,77 @@
+"""nemotron.kit: the one-import facade over the kit packages.
+
+`from nemotron.kit import cli, PretrainBlendsArtifact` works with the meta-package installed.
+Names are imported on first access, so `import nemotron.kit` stays instant. The package path is
+extended pkgutil-style so the members' namespace portions (`nemotron.kit.artifacts`, ...) stay
+importable beside this regular package.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+__path__ = pkgutil.extend_path(__path__, __name__)
+
+if TYPE_CHECKING:
+    from nemotron.kit.artifacts import (
+        Artifact,
+        InputDatasetInfo,
+        ModelArtifact,
+        PretrainBlendsArtifact,
+        SFTDataArtifact,
+        SplitJsonlDataArtifact,
+    )
+    from nemotron.kit.config import apply_hydra_overrides, cli, load_omegaconf_yaml
+    from nemotron.kit.lineage import add_wandb_tags, finish_wandb, init_wandb_if_configured
+    from nemotron.kit.run import build_executor, load_env_profile
+
+_EXPORTS = {
+    "Artifact": "nemotron.kit.artifacts",
+    "PretrainBlendsArtifact": "nemotron.kit.artifacts",
+    "SFTDataArtifact": "nemotron.kit.artifacts",
+    "SplitJsonlDataArtifact": "nemotron.kit.artifacts",
+    "ModelArtifact": "nemotron.kit.artifacts",
+    "InputDatasetInfo": "nemotron.kit.artifacts",
+    "cli": "nemotron.kit.config",
+    "load_omegaconf_yaml": "nemotron.kit.config",
+    "apply_hydra_overrides": "nemotron.kit.config",
+    "build_executor": "nemotron.kit.run",
+    "load_env_profile": "nemotron.kit.run",
+    "init_wandb_if_configured": "nemotron.kit.lineage",
+    "add_wandb_tags": "nemotron.kit.lineage",
+    "finish_wandb": "nemotron.kit.lineage",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Facade(types.ModuleType):
+    """Keeps facade names bound to their functions when a same-named submodule is imported.
+
+    Importing `nemotron.kit.cli` (the CLI package) makes the import system set the attribute
+    `cli` on this module; without this guard `from nemotron.kit import cli` would then return
+    the submodule instead of the config loader.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _EXPORTS and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Facade
