@@ -1,0 +1,44 @@
+"""Test set-up shared by every package's tests (plain pytest, no workspace imports).
+
+- Each test gets its own artifact registry and W&B runs offline, so tests never touch
+  `~/.nemotron` or the network.
+- A skip whose reason starts with a tag such as `[slurm]` becomes a failure when that tag is
+  listed in `NEMOTRON_REQUIRE` (CI sets it where the thing is expected to be there).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+_TAG = re.compile(r"^\[(\w+)\]")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path_factory.mktemp("nemotron-home")
+    monkeypatch.setenv("NEMOTRON_ARTIFACTS_ROOT", str(home / "artifacts"))
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    monkeypatch.setenv("WANDB_DIR", str(home / "wandb"))
+    monkeypatch.delenv("NEMOTRON_ENV_FILE", raising=False)
+    monkeypatch.delenv("NEMOTRON_RUN_ID", raising=False)
+
+
+def _required() -> set[str]:
+    return {t.strip() for t in os.environ.get("NEMOTRON_REQUIRE", "").split(",") if t.strip()}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    if not report.skipped or not isinstance(report.longrepr, tuple):
+        return
+    reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+    match = _TAG.match(reason)
+    if match and match.group(1) in _required():
+        report.outcome = "failed"
+        report.longrepr = f"required by NEMOTRON_REQUIRE but skipped: {reason}"
