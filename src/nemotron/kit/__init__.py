@@ -46,7 +46,22 @@ _EXPORTS = {
     "finish_wandb": "nemotron.kit.lineage",
 }
 
-__all__ = list(_EXPORTS)
+__all__ = [  # noqa: RUF022 - grouped as in the seed's API reference
+    "Artifact",
+    "PretrainBlendsArtifact",
+    "SFTDataArtifact",
+    "SplitJsonlDataArtifact",
+    "ModelArtifact",
+    "InputDatasetInfo",
+    "cli",
+    "load_omegaconf_yaml",
+    "apply_hydra_overrides",
+    "build_executor",
+    "load_env_profile",
+    "init_wandb_if_configured",
+    "add_wandb_tags",
+    "finish_wandb",
+]
 
 
 def __getattr__(name: str) -> Any:
