@@ -17,7 +17,9 @@ _TAG = re.compile(r"^\[(\w+)\]")
 
 
 @pytest.fixture(autouse=True)
-def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_state(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = tmp_path_factory.mktemp("nemotron-home")
     monkeypatch.setenv("NEMOTRON_ARTIFACTS_ROOT", str(home / "artifacts"))
     monkeypatch.setenv("WANDB_MODE", "offline")
