@@ -1,19 +1,13 @@
-"""The `nemotron` command (skeleton; filled in by the kit-cli issue)."""
+"""The `nemotron` command: recipe groups from entry points, the stage builder, admin commands.
 
-import typer
+Recipes declare their commands with `RecipeApp` (see the package README):
 
-__all__ = ["app", "main"]
+    app = RecipeApp("nano3", help="Nemotron Nano 3.")
+    app.stage("sft", help="Fine-tune.", module="nemotron.recipes.nano3.sft.train",
+              config_dir=CONFIGS / "sft", inputs=[ArtifactInput("data.path", "SFTDataArtifact")])
+"""
 
-app = typer.Typer(name="nemotron", help="Reproducible LLM training recipes.", no_args_is_help=True)
+from nemotron.kit.cli._app import app, main, run_cli
+from nemotron.kit.cli._stage import ArtifactInput, RecipeApp, Stage, StageOptions
 
-
-@app.command()
-def version() -> None:
-    """Print the version."""
-    from importlib.metadata import version as dist_version
-
-    typer.echo(dist_version("kit-cli"))
-
-
-def main() -> None:
-    app()
+__all__ = ["ArtifactInput", "RecipeApp", "Stage", "StageOptions", "app", "main", "run_cli"]

@@ -1,3 +1,5 @@
+"""`python -m nemotron.kit.cli`."""
+
 from nemotron.kit.cli import main
 
 main()

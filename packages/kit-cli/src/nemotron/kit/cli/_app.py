@@ -1,0 +1,89 @@
+"""The root `nemotron` Typer app and `main()`, the console-script entry with the error policy.
+
+Error policy: a `NemotronError` prints `Error: <one line>` on stderr and exits with its
+`exit_code` (2 for `UserError`, 1 for `RunError`); `NEMOTRON_FULL_ERROR=1` re-raises it for the
+traceback. Usage errors (unknown command/option, with a "Did you mean" when one is close) print
+one line plus where to find help, exit 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import typer
+from typer._click import exceptions as click_exceptions
+
+from nemotron.kit.artifacts.errors import NemotronError
+from nemotron.kit.cli._admin_artifacts import artifacts_app
+from nemotron.kit.cli._admin_env import env_app
+from nemotron.kit.cli._admin_jobs import jobs_app
+from nemotron.kit.cli._root import RootGroup
+
+__all__ = ["app", "main", "run_cli"]
+
+FULL_ERROR_ENV = "NEMOTRON_FULL_ERROR"
+_ADMIN_PANEL = "Admin"
+
+app = typer.Typer(
+    name="nemotron",
+    cls=RootGroup,
+    help="Reproducible LLM training recipes: data prep -> pretrain -> SFT -> RL.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+app.add_typer(artifacts_app, name="artifacts", rich_help_panel=_ADMIN_PANEL)
+app.add_typer(jobs_app, name="jobs", rich_help_panel=_ADMIN_PANEL)
+app.add_typer(env_app, name="env", rich_help_panel=_ADMIN_PANEL)
+
+
+@app.command(rich_help_panel=_ADMIN_PANEL)
+def version() -> None:
+    """Print the versions of the installed kit packages."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    for dist in ("kit-cli", "kit-artifacts", "kit-config", "kit-run", "kit-lineage"):
+        try:
+            typer.echo(f"{dist} {dist_version(dist)}")
+        except PackageNotFoundError:
+            typer.echo(f"{dist} (not installed)")
+
+
+def _usage_error_line(err: click_exceptions.UsageError) -> str:
+    where = err.ctx.command_path if err.ctx is not None else "nemotron"
+    return f"Error: {err.format_message()} (see '{where} --help')"
+
+
+def run_cli(argv: Sequence[str] | None = None) -> int:
+    """Run the app on `argv` (default `sys.argv[1:]`) and return the exit code."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="nemotron", standalone_mode=False)
+    except click_exceptions.NoArgsIsHelpError as err:
+        assert err.ctx is not None
+        typer.echo(err.ctx.get_help(), nl=False)
+        return 0
+    except click_exceptions.UsageError as err:
+        typer.echo(_usage_error_line(err), err=True)
+        return err.exit_code
+    except click_exceptions.ClickException as err:
+        err.show()
+        return err.exit_code
+    except typer.Abort:
+        typer.echo("Aborted!", err=True)
+        return 1
+    except NemotronError as err:
+        if os.environ.get(FULL_ERROR_ENV, "") not in ("", "0"):
+            raise
+        typer.echo(f"Error: {err}", err=True)
+        return int(err.exit_code)
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Console-script entry point of `nemotron`."""
+    sys.exit(run_cli())

@@ -1,0 +1,1 @@
+"""A tiny recipe group for the kit-cli tests."""
