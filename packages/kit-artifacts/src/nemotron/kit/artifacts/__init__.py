@@ -1,37 +1,131 @@
-"""Typed, versioned, path-centric artifacts (skeleton; filled in by the kit-artifacts issue)."""
+"""Typed, versioned, path-centric artifacts with `art://` URIs and an embedded registry.
 
-import msgspec
+An artifact is data at a `path` plus typed metadata (a msgspec Struct) written as
+`metadata.json` beside the data. `save()` publishes it as the next immutable version of a
+name in the active registry; `load()`, `from_uri()` and `use_artifact()` read it back.
+
+Names are imported on first use (msgspec itself takes longer to import than the interpreter
+starts), so `import nemotron.kit.artifacts` stays instant.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from nemotron.kit.artifacts.errors import (
+    ArtifactNotFoundError,
+    ArtifactTypeError,
+    CorruptMetadataError,
+    InvalidNameError,
+    InvalidURIError,
+    NemotronError,
+    NoDigestError,
+    RegistryError,
+    RunError,
+    UserError,
+    VersionInUseError,
+    VersionNotFoundError,
+)
+
+if TYPE_CHECKING:
+    from nemotron.kit.artifacts._digest import compute_digest
+    from nemotron.kit.artifacts._lineage import (
+        LineageHook,
+        get_lineage_tracker,
+        set_lineage_tracker,
+    )
+    from nemotron.kit.artifacts._models import (
+        Artifact,
+        ModelArtifact,
+        PretrainBlendsArtifact,
+        SFTDataArtifact,
+        SplitJsonlDataArtifact,
+        registered_types,
+    )
+    from nemotron.kit.artifacts._records import ArtifactRef, InputDatasetInfo, InputRef, RunInfo
+    from nemotron.kit.artifacts._registry import (
+        Registry,
+        default_root,
+        get_registry,
+        set_registry,
+        use_artifact,
+    )
+    from nemotron.kit.artifacts._run import current_run, record_input, reset_run, run_inputs
+
+_LAZY = {
+    "Artifact": "_models",
+    "PretrainBlendsArtifact": "_models",
+    "SFTDataArtifact": "_models",
+    "SplitJsonlDataArtifact": "_models",
+    "ModelArtifact": "_models",
+    "registered_types": "_models",
+    "ArtifactRef": "_records",
+    "InputDatasetInfo": "_records",
+    "InputRef": "_records",
+    "RunInfo": "_records",
+    "Registry": "_registry",
+    "get_registry": "_registry",
+    "set_registry": "_registry",
+    "default_root": "_registry",
+    "use_artifact": "_registry",
+    "current_run": "_run",
+    "reset_run": "_run",
+    "record_input": "_run",
+    "run_inputs": "_run",
+    "LineageHook": "_lineage",
+    "set_lineage_tracker": "_lineage",
+    "get_lineage_tracker": "_lineage",
+    "compute_digest": "_digest",
+}
 
 __all__ = [
     "Artifact",
+    "ArtifactNotFoundError",
+    "ArtifactRef",
+    "ArtifactTypeError",
+    "CorruptMetadataError",
     "InputDatasetInfo",
+    "InputRef",
+    "InvalidNameError",
+    "InvalidURIError",
+    "LineageHook",
     "ModelArtifact",
+    "NemotronError",
+    "NoDigestError",
     "PretrainBlendsArtifact",
+    "Registry",
+    "RegistryError",
+    "RunError",
+    "RunInfo",
     "SFTDataArtifact",
     "SplitJsonlDataArtifact",
+    "UserError",
+    "VersionInUseError",
+    "VersionNotFoundError",
+    "compute_digest",
+    "current_run",
+    "default_root",
+    "get_lineage_tracker",
+    "get_registry",
+    "record_input",
+    "registered_types",
+    "reset_run",
+    "run_inputs",
+    "set_lineage_tracker",
+    "set_registry",
+    "use_artifact",
 ]
 
 
-class Artifact(msgspec.Struct, kw_only=True):
-    path: str
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 
-class PretrainBlendsArtifact(Artifact, kw_only=True):
-    total_tokens: int = 0
-
-
-class SFTDataArtifact(Artifact, kw_only=True):
-    pack_size: int = 4096
-
-
-class SplitJsonlDataArtifact(Artifact, kw_only=True):
-    pass
-
-
-class ModelArtifact(Artifact, kw_only=True):
-    step: int = 0
-    loss: float | None = None
-
-
-class InputDatasetInfo(msgspec.Struct, kw_only=True):
-    uri: str
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

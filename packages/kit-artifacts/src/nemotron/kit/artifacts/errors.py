@@ -25,3 +25,151 @@ class UserError(NemotronError):
 
 class RunError(NemotronError):
     """A failure while running (a job failed, storage broke): exit code 1."""
+
+
+# ---------------------------------------------------------------- kit-artifacts errors
+#
+#   UserError
+#   ├── ArtifactNotFoundError     no artifact of that name / at that path (with suggestions)
+#   ├── VersionNotFoundError      the name exists, the version/alias does not (lists versions)
+#   ├── InvalidNameError          artifact or alias name unsafe (`../x`, `/`, empty, ...)
+#   ├── InvalidURIError           not an art:// URI we understand
+#   ├── CorruptMetadataError      metadata.json / registry record unreadable (file + problem)
+#   ├── ArtifactTypeError         metadata of another type than the class asked for
+#   ├── VersionInUseError         delete refused: aliases point at the version
+#   └── NoDigestError             verify asked for an artifact published without a digest
+#   RunError
+#   └── RegistryError             the registry storage failed (I/O, exhausted retries)
+
+
+def _versions_text(versions: list[int]) -> str:
+    """`[1, 2, 3, 7]` -> `v1..v3, v7` so a 100k-version list stays one short line."""
+    if not versions:
+        return "none"
+    parts: list[str] = []
+    start = prev = versions[0]
+    for v in [*versions[1:], None]:
+        if v is not None and v == prev + 1:
+            prev = v
+            continue
+        parts.append(f"v{start}" if start == prev else f"v{start}..v{prev}")
+        if v is not None:
+            start = prev = v
+    text = ", ".join(parts[:10])
+    return text + (f", ... ({len(parts) - 10} more ranges)" if len(parts) > 10 else "")
+
+
+class ArtifactNotFoundError(UserError):
+    """No artifact with this name in the registry (or no artifact data at this path)."""
+
+    def __init__(self, name: str, root: str | None, suggestions: list[str] | None = None) -> None:
+        self.name = name
+        self.root = root
+        self.suggestions = list(suggestions or [])
+        if root is None:
+            message = f"no artifact at {name}: the path does not exist; check the path or URI"
+        else:
+            hint = (
+                f"did you mean {', '.join(repr(s) for s in self.suggestions)}?"
+                if self.suggestions
+                else "publish it first with artifact.save(name=...) "
+                "or check NEMOTRON_ARTIFACTS_ROOT"
+            )
+            message = f"artifact {name!r} not found in registry {root}: {hint}"
+        super().__init__(message)
+
+
+class VersionNotFoundError(UserError):
+    """The artifact exists but not the version or alias asked for."""
+
+    def __init__(self, name: str, version: str, available: list[int]) -> None:
+        self.name = name
+        self.version = version
+        self.available = list(available)
+        super().__init__(
+            f"artifact {name!r} has no version {version!r}; existing versions: "
+            f"{_versions_text(self.available)} (use :latest, :vN or an alias)"
+        )
+
+
+class InvalidNameError(UserError):
+    """An artifact or alias name that is empty, too long or could escape the registry."""
+
+    def __init__(self, name: str, reason: str, kind: str = "artifact name") -> None:
+        self.name = name
+        self.reason = reason
+        self.kind = kind
+        super().__init__(
+            f"invalid {kind} {name!r}: {reason}; use letters, digits, '.', '_' and '-' "
+            "starting with a letter or digit (at most 128 characters)"
+        )
+
+
+class InvalidURIError(UserError):
+    """A string that is not an `art://` URI of a supported form."""
+
+    def __init__(self, uri: str, reason: str) -> None:
+        self.uri = uri
+        self.reason = reason
+        super().__init__(
+            f"invalid artifact URI {uri!r}: {reason}; expected art://NAME[:latest|:vN|:ALIAS] "
+            "or art:///absolute/path"
+        )
+
+
+class CorruptMetadataError(UserError):
+    """A metadata file that is missing, truncated or does not match the schema."""
+
+    def __init__(self, file: str, problem: str) -> None:
+        self.file = file
+        self.problem = problem
+        super().__init__(
+            f"corrupt artifact metadata {file}: {problem}; restore or re-save the artifact"
+        )
+
+
+class ArtifactTypeError(UserError):
+    """The metadata is of a type the requested class cannot load."""
+
+    def __init__(self, source: str, expected: str, found: str) -> None:
+        self.source = source
+        self.expected = expected
+        self.found = found
+        super().__init__(
+            f"{source} holds a {found!r} artifact, not a {expected!r}; "
+            f"load it with {found}.load(...) or Artifact.load(...)"
+        )
+
+
+class VersionInUseError(UserError):
+    """Deleting a version that aliases still point at."""
+
+    def __init__(self, name: str, version: int, aliases: list[str]) -> None:
+        self.name = name
+        self.version = version
+        self.aliases = list(aliases)
+        super().__init__(
+            f"artifact {name}:v{version} is aliased as {', '.join(self.aliases)}; "
+            "untag those aliases first or delete with force=True"
+        )
+
+
+class NoDigestError(UserError):
+    """Verifying an artifact that was published without a content digest."""
+
+    def __init__(self, name: str, version: int) -> None:
+        self.name = name
+        self.version = version
+        super().__init__(
+            f"artifact {name}:v{version} has no content digest to verify; "
+            "publish it with save(..., digest=True)"
+        )
+
+
+class RegistryError(RunError):
+    """The registry storage failed (I/O error, too much contention)."""
+
+    def __init__(self, root: str, problem: str) -> None:
+        self.root = root
+        self.problem = problem
+        super().__init__(f"artifact registry {root}: {problem}")
