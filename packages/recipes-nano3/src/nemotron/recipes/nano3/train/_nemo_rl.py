@@ -1,0 +1,95 @@
+"""Run an RL hand-off on NeMo-RL's GRPO (0.7), the way its `examples/run_grpo.py` does.
+
+    config = load_config(<hand-off train section as YAML>)  # nemo_rl.utils.config; `defaults:` works
+    config = parse_hydra_overrides(config, handoff.library_overrides)
+    resolved: dict[str, Any] = OmegaConf.to_container(config, resolve=True)  # type: ignore[assignment]
+    master = MasterConfig(**resolved)
+    init_ray()                                              # nemo_rl.distributed.virtual_cluster
+    tokenizer = get_tokenizer(master.policy["tokenizer"])
+    data = setup_response_data(tokenizer, master.data, master.env)
+    ... = setup(master, tokenizer, dataset, val_dataset)    # nemo_rl.algorithms.grpo
+    grpo_train(...)
+
+Imported only where NeMo-RL is installed (its container, or `requirements/rl.txt`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nemotron.recipes.nano3.train._handoff import Handoff
+
+__all__ = ["NEMO_RL_CONFIG_FILE", "run_nemo_rl", "write_nemo_rl_config"]
+
+NEMO_RL_CONFIG_FILE = "nemo_rl_config.yaml"
+
+
+def write_nemo_rl_config(handoff: Handoff) -> Path:
+    """The `train:` section as a NeMo-RL config file (its `defaults:` resolved by NeMo-RL)."""
+    import yaml
+
+    target = Path(handoff.output_dir) / NEMO_RL_CONFIG_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(yaml.safe_dump(handoff.train, sort_keys=False))
+    return target
+
+
+def run_nemo_rl(handoff: Handoff) -> str:
+    """Set up GRPO from the hand-off, train, and return the checkpoint folder."""
+    from nemo_rl.algorithms.grpo import MasterConfig, grpo_train, setup
+    from nemo_rl.algorithms.utils import get_tokenizer
+    from nemo_rl.data.utils import setup_response_data
+    from nemo_rl.distributed.virtual_cluster import init_ray
+    from nemo_rl.models.generation import configure_generation_config
+    from nemo_rl.utils.config import (
+        load_config,
+        parse_hydra_overrides,
+        register_omegaconf_resolvers,
+    )
+    from omegaconf import OmegaConf
+
+    register_omegaconf_resolvers()
+    config = load_config(str(write_nemo_rl_config(handoff)))
+    if handoff.library_overrides:
+        config = parse_hydra_overrides(config, handoff.library_overrides)
+    resolved: dict[str, Any] = OmegaConf.to_container(config, resolve=True)  # type: ignore[assignment]
+    master = MasterConfig(**resolved)
+
+    init_ray()
+    tokenizer = get_tokenizer(master.policy["tokenizer"])
+    master.policy["generation"] = configure_generation_config(
+        master.policy["generation"], tokenizer
+    )
+    dataset, val_dataset, task_to_env, val_task_to_env = setup_response_data(
+        tokenizer, master.data, master.env
+    )
+    (
+        policy,
+        generation,
+        _nemo_gym,
+        _cluster,
+        dataloader,
+        val_dataloader,
+        loss_fn,
+        logger,
+        checkpointer,
+        save_state,
+        master,
+        *_teachers,
+    ) = setup(master, tokenizer, dataset, val_dataset)
+    grpo_train(
+        policy,
+        generation,
+        dataloader,
+        val_dataloader,
+        tokenizer,
+        loss_fn,
+        task_to_env,
+        val_task_to_env,
+        logger,
+        checkpointer,
+        save_state,
+        master,
+    )
+    return str(master.checkpointing["checkpoint_dir"])
