@@ -1,20 +1,38 @@
-"""Config loading and typed configs (skeleton; filled in by the kit-config issue)."""
+"""Config loading, the Hydra override grammar, and validation into typed configs.
 
-from typing import Any
+    from nemotron.kit.config import cli
+    config = cli(Config, config_file="config.yaml")   # python train.py lr=5e-5
 
-__all__ = ["apply_hydra_overrides", "cli", "load_omegaconf_yaml"]
+- `load_config(path)`: YAML/TOML/JSON with `defaults:` inheritance and OmegaConf interpolation
+  (`${oc.env:VAR,default}`, `${other.key}`, `${art:NAME,FIELD}`).
+- `apply_hydra_overrides(cfg, overrides)`: the Hydra override grammar, strictly.
+- `to_typed(Config, cfg)` / `cli(Config, ...)`: a validated dataclass or msgspec Struct.
+- `save_resolved(cfg, folder, ...)`: what a run used, secrets masked; returns its digest.
 
+hydra-core is imported only when overrides are applied.
+"""
 
-def cli(config_cls: type, config_file: str | None = None, argv: list[str] | None = None) -> Any:
-    """Load `config_file` plus argv overrides into `config_cls`."""
-    raise NotImplementedError
+from nemotron.kit.config._cli import cli, format_help
+from nemotron.kit.config._loading import load_config, load_omegaconf_yaml
+from nemotron.kit.config._overrides import apply_hydra_overrides, parse_override
+from nemotron.kit.config._resolve import register_resolvers
+from nemotron.kit.config._save import config_digest, save_resolved
+from nemotron.kit.config._secrets import is_secret_name, redact, redact_text
+from nemotron.kit.config._typed import to_typed
 
+register_resolvers()
 
-def load_omegaconf_yaml(path: str) -> Any:
-    from omegaconf import OmegaConf
-
-    return OmegaConf.load(path)
-
-
-def apply_hydra_overrides(cfg: Any, overrides: list[str]) -> Any:
-    raise NotImplementedError
+__all__ = [
+    "apply_hydra_overrides",
+    "cli",
+    "config_digest",
+    "format_help",
+    "is_secret_name",
+    "load_config",
+    "load_omegaconf_yaml",
+    "parse_override",
+    "redact",
+    "redact_text",
+    "save_resolved",
+    "to_typed",
+]

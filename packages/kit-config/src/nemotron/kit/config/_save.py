@@ -1,0 +1,101 @@
+"""Save the config a run used: resolved, original and overrides, secrets masked, plus a digest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from omegaconf import DictConfig, ListConfig
+
+from nemotron.kit.config._resolve import resolve_to_container
+from nemotron.kit.config._secrets import MASK, is_secret_name, redact, redact_text
+
+RESOLVED_FILE = "resolved.yaml"
+OVERRIDES_FILE = "overrides.yaml"
+ORIGINAL_STEM = "original"
+
+
+def plain_config(cfg: Any) -> Any:
+    """A DictConfig (resolved), typed config (dataclass/Struct) or dict as plain data."""
+    import msgspec
+
+    if isinstance(cfg, DictConfig | ListConfig):
+        return resolve_to_container(cfg)
+    return msgspec.to_builtins(cfg, enc_hook=str)
+
+
+def config_digest(data: Any) -> str:
+    """`sha256:<hex>` of the canonical JSON of plain config data (sorted keys)."""
+    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
+
+
+def redacted_digest(cfg: Any) -> tuple[Any, str]:
+    """The redacted plain config and its digest (what provenance records)."""
+    clean = redact(plain_config(cfg))
+    return clean, config_digest(clean)
+
+
+def save_resolved(
+    cfg: Any,
+    folder: str | Path,
+    source: str | Path | None = None,
+    overrides: Iterable[str] = (),
+) -> str:
+    """Write the config a run used into `folder` and return its digest.
+
+    Writes `resolved.yaml` (every interpolation resolved), `original.<ext>` (a copy of
+    `source`, if given) and `overrides.yaml` (the override strings), each atomically and
+    with secrets masked. Sets `current_run().config_digest` to the returned digest.
+
+    Args:
+        cfg: a DictConfig, a typed config (dataclass or msgspec Struct) or a dict.
+        folder: where to write (created if needed).
+        source: the config file the run started from.
+        overrides: the override strings applied on top of it.
+
+    Returns:
+        `sha256:<hex>` of the canonical JSON of the redacted resolved config.
+    """
+    from nemotron.kit.artifacts import current_run
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    clean, digest = redacted_digest(cfg)
+    header = f"# Resolved config ({digest}); secrets masked as ***\n"
+    _write_atomic(out / RESOLVED_FILE, header + yaml.safe_dump(clean, sort_keys=False))
+    if source is not None:
+        src = Path(source)
+        text = redact_text(src.read_text(encoding="utf-8"))
+        _write_atomic(out / f"{ORIGINAL_STEM}{src.suffix}", text)
+    override_list = [str(redact(o)) for o in _redact_overrides(overrides)]
+    _write_atomic(out / OVERRIDES_FILE, yaml.safe_dump(override_list, sort_keys=False))
+    current_run().config_digest = digest
+    return digest
+
+
+def _redact_overrides(overrides: Iterable[str]) -> list[str]:
+    out = []
+    for text in overrides:
+        key, sep, _value = text.partition("=")
+        out.append(f"{key}={MASK}" if sep and is_secret_name(key.lstrip("+~")) else text)
+    return out
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
