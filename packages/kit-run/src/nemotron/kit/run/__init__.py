@@ -1,13 +1,63 @@
-"""env.toml profiles -> NeMo-Run executors (skeleton; filled in by the kit-run issue)."""
+"""env.toml profiles -> NeMo-Run executors; launching jobs and their records.
 
-from typing import Any
+    from nemotron.kit.run import load_env_profile, build_executor, launch
 
-__all__ = ["build_executor", "load_env_profile"]
+    profile = load_env_profile("cluster")              # typed SlurmProfile from env.toml
+    executor = build_executor(profile)                  # nemo_run.SlurmExecutor
+    job = launch("train.py", ["lr=1e-4"], profile="cluster", detach=True)
+    job.status(); job.logs(tail=50); job.cancel()
 
+`nemo_run` is imported only when an executor is built or a job is launched.
+"""
 
-def load_env_profile(name: str) -> Any:
-    raise NotImplementedError
+from nemotron.kit.run._envfile import EnvFile, EnvProblem, check_env, load_env, load_env_profile
+from nemotron.kit.run._executors import build_executor
+from nemotron.kit.run._job import Job, get_job, list_jobs
+from nemotron.kit.run._launch import launch, resolve_profile
+from nemotron.kit.run._paths import find_env_file, jobs_dir, project_root
+from nemotron.kit.run._profiles import (
+    EXECUTOR_KINDS,
+    ArtifactsSettings,
+    BaseProfile,
+    CliSettings,
+    DGXCloudProfile,
+    DockerProfile,
+    LeptonProfile,
+    LocalProfile,
+    Profile,
+    SkypilotProfile,
+    SlurmProfile,
+    WandbSettings,
+)
+from nemotron.kit.run._secrets import is_secret_name, redact
 
-
-def build_executor(profile: Any) -> Any:
-    raise NotImplementedError
+__all__ = [
+    "EXECUTOR_KINDS",
+    "ArtifactsSettings",
+    "BaseProfile",
+    "CliSettings",
+    "DGXCloudProfile",
+    "DockerProfile",
+    "EnvFile",
+    "EnvProblem",
+    "Job",
+    "LeptonProfile",
+    "LocalProfile",
+    "Profile",
+    "SkypilotProfile",
+    "SlurmProfile",
+    "WandbSettings",
+    "build_executor",
+    "check_env",
+    "find_env_file",
+    "get_job",
+    "is_secret_name",
+    "jobs_dir",
+    "launch",
+    "list_jobs",
+    "load_env",
+    "load_env_profile",
+    "project_root",
+    "redact",
+    "resolve_profile",
+]

@@ -1,0 +1,284 @@
+"""env.toml: find, parse (tomlkit, so edits keep comments), resolve `extends`, validate.
+
+Top-level tables are profiles, except the special tables `[wandb]`, `[artifacts]`, `[cli]`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+from tomlkit.toml_document import TOMLDocument
+
+from nemotron.kit.run._paths import env_file_search_path, find_env_file
+from nemotron.kit.run._profiles import (
+    EXECUTOR_KINDS,
+    PROFILE_TYPES,
+    SPECIAL_TABLES,
+    ArtifactsSettings,
+    BaseProfile,
+    CliSettings,
+    Profile,
+    WandbSettings,
+    field_names,
+)
+from nemotron.kit.run.errors import (
+    EnvFileError,
+    ProfileCycleError,
+    ProfileNotFoundError,
+    ProfileValueError,
+    RunConfigError,
+    UnknownProfileKeyError,
+)
+
+S = TypeVar("S", bound=msgspec.Struct)
+_MSGSPEC_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
+
+
+@dataclass(frozen=True)
+class EnvProblem:
+    """One problem found by `check_env`."""
+
+    profile: str
+    key: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass
+class EnvFile:
+    """A parsed env.toml. `document` is the tomlkit document (edits keep comments)."""
+
+    path: Path | None
+    document: TOMLDocument = field(default_factory=tomlkit.document)
+    searched: list[Path] = field(default_factory=list)
+
+    @property
+    def profile_names(self) -> list[str]:
+        """Names of the profile tables, in file order."""
+        return [k for k, v in self.document.items() if k not in SPECIAL_TABLES and _is_table(v)]
+
+    @property
+    def wandb(self) -> WandbSettings:
+        return self._special("wandb", WandbSettings)
+
+    @property
+    def artifacts(self) -> ArtifactsSettings:
+        return self._special("artifacts", ArtifactsSettings)
+
+    @property
+    def cli(self) -> CliSettings:
+        return self._special("cli", CliSettings)
+
+    def raw_profile(self, name: str) -> dict[str, Any]:
+        """The profile's keys after resolving `extends` (child keys win; tables merge)."""
+        return self._resolve(name, [])
+
+    def profile(self, name: str) -> Profile:
+        """The typed, validated profile `name`."""
+        data = self.raw_profile(name)
+        kind = data.pop("executor", "local")
+        if kind not in PROFILE_TYPES:
+            raise ProfileValueError(
+                name,
+                "executor",
+                self.path,
+                f"unknown executor {kind!r}; use one of {', '.join(EXECUTOR_KINDS)}",
+            )
+        cls = PROFILE_TYPES[kind]
+        data["name"] = name
+        _check_keys(data, cls, name, self.path, kind)
+        try:
+            profile: Profile = msgspec.convert({"executor": kind, **data}, type=Profile)
+        except msgspec.ValidationError as err:
+            key, problem = _split_msgspec_error(str(err))
+            raise ProfileValueError(name, key, self.path, problem) from None
+        _check_ranges(profile, self.path)
+        return profile
+
+    def set_value(self, profile: str, key: str, value: Any) -> None:
+        """Set `key` in table `profile` (created if missing), keeping comments and layout."""
+        if profile not in self.document:
+            self.document[profile] = tomlkit.table()
+        self.document[profile][key] = value
+
+    def save(self, path: Path | None = None) -> Path:
+        """Write the document back (atomically), comments included."""
+        target = path or self.path
+        if target is None:
+            raise EnvFileError("env.toml has no path to save to; pass one")
+        tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+        tmp.write_text(tomlkit.dumps(self.document), encoding="utf-8")
+        os.replace(tmp, target)
+        self.path = target
+        return target
+
+    def check(self) -> list[EnvProblem]:
+        """Validate every profile and special table; return all problems (empty when clean)."""
+        problems: list[EnvProblem] = []
+        for name in self.profile_names:
+            try:
+                self.profile(name)
+            except RunConfigError as err:
+                problems.append(EnvProblem(name, getattr(err, "key", None), str(err)))
+        for table, cls in SPECIAL_TABLES.items():
+            try:
+                self._special(table, cls)
+            except RunConfigError as err:
+                problems.append(EnvProblem(table, getattr(err, "key", None), str(err)))
+        default = (
+            self.cli.default_profile if not any(p.profile == "cli" for p in problems) else None
+        )
+        if default and default not in self.profile_names:
+            problems.append(
+                EnvProblem(
+                    "cli",
+                    "default_profile",
+                    str(ProfileNotFoundError(default, self.profile_names, self.path)),
+                )
+            )
+        return problems
+
+    # ------------------------------------------------------------------ internals
+    def _table(self, name: str) -> dict[str, Any]:
+        if name not in self.document or not _is_table(self.document[name]):
+            raise ProfileNotFoundError(name, self.profile_names, self.path, self.searched)
+        return self.document[name].unwrap()
+
+    def _resolve(self, name: str, chain: list[str]) -> dict[str, Any]:
+        if name in chain:
+            raise ProfileCycleError([*chain, name], self.path or Path("env.toml"))
+        if name in SPECIAL_TABLES:
+            raise ProfileValueError(
+                name,
+                "extends" if chain else "profile",
+                self.path,
+                f"[{name}] is a settings table, not a profile",
+            )
+        data = self._table(name)
+        parent = data.pop("extends", None)
+        if parent is None:
+            return data
+        if not isinstance(parent, str):
+            raise ProfileValueError(
+                name, "extends", self.path, f"expected a profile name, got {parent!r}"
+            )
+        try:
+            base = self._resolve(parent, [*chain, name])
+        except ProfileNotFoundError as err:
+            raise ProfileValueError(
+                name,
+                "extends",
+                self.path,
+                f"extends unknown profile {parent!r}; available: {', '.join(err.available)}",
+            ) from None
+        return _merge(base, data)
+
+    def _special(self, table: str, cls: type[S]) -> S:
+        data = self.document.get(table)
+        if data is None:
+            return cls()
+        if not _is_table(data):
+            raise ProfileValueError(table, table, self.path, "must be a table")
+        raw = data.unwrap()
+        _check_keys(raw, cls, table, self.path, f"[{table}]")
+        try:
+            return msgspec.convert(raw, type=cls)
+        except msgspec.ValidationError as err:
+            key, problem = _split_msgspec_error(str(err))
+            raise ProfileValueError(table, key, self.path, problem) from None
+
+
+def _is_table(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _check_keys(
+    data: dict[str, Any], cls: type[msgspec.Struct], profile: str, path: Path | None, kind: str
+) -> None:
+    known = [f for f in field_names(cls) if f != "name"]
+    for key in data:
+        if key == "name" and cls in PROFILE_TYPES.values():
+            continue
+        if key not in known:
+            other = [k for k, t in PROFILE_TYPES.items() if key in field_names(t)]
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            suggestion = close[0] if close else None
+            if suggestion is None and other:
+                suggestion = f'executor = "{other[0]}" (which has {key!r})'
+            raise UnknownProfileKeyError(profile, key, path, suggestion, kind)
+
+
+def _check_ranges(profile: BaseProfile, path: Path | None) -> None:
+    for key in ("nodes", "ntasks_per_node"):
+        if getattr(profile, key) < 1:
+            raise ProfileValueError(profile.name, key, path, "must be at least 1")
+    if profile.gpus_per_node < 0:
+        raise ProfileValueError(profile.name, "gpus_per_node", path, "must be 0 or more")
+    required_image = ("docker", "lepton", "dgxcloud")
+    kind = type(profile).__struct_config__.tag
+    if kind in required_image and not profile.container_image:
+        raise ProfileValueError(
+            profile.name, "container_image", path, f"a {kind} profile needs an image"
+        )
+
+
+def _split_msgspec_error(message: str) -> tuple[str, str]:
+    match = _MSGSPEC_PATH.search(message)
+    key = match.group(1) if match else "?"
+    problem = _MSGSPEC_PATH.sub("", message)
+    if problem.startswith("Object missing required field"):
+        key = problem.split("`")[1]
+        problem = "required key is missing"
+    return key or "?", problem.replace("Expected", "expected")
+
+
+def load_env(path: str | os.PathLike[str] | None = None) -> EnvFile:
+    """Parse env.toml (see `find_env_file`); an empty EnvFile when none exists."""
+    found = find_env_file(path)
+    if found is None:
+        return EnvFile(path=None, searched=env_file_search_path())
+    if not found.is_file():
+        raise EnvFileError(
+            f"env file {found} does not exist; fix --env-file / NEMOTRON_ENV_FILE", found
+        )
+    try:
+        document = tomlkit.parse(found.read_text(encoding="utf-8"))
+    except TOMLKitError as err:
+        raise EnvFileError(f"{found}: not valid TOML: {err}", found) from None
+    except OSError as err:
+        raise EnvFileError(f"{found}: cannot read: {err.strerror}", found) from None
+    return EnvFile(path=found, document=document, searched=[found])
+
+
+def load_env_profile(name: str, env_file: str | os.PathLike[str] | None = None) -> Profile:
+    """Load profile `name` from env.toml as its typed profile (`SlurmProfile`, ...)."""
+    return load_env(env_file).profile(name)
+
+
+def check_env(env_file: str | os.PathLike[str] | None = None) -> list[EnvProblem]:
+    """Every problem in env.toml at once (for `nemotron env check`)."""
+    try:
+        env = load_env(env_file)
+    except EnvFileError as err:
+        return [EnvProblem("", None, str(err))]
+    return env.check()

@@ -1,0 +1,229 @@
+"""`Job`: a handle on one launch (status, logs, cancel), backed by its job record."""
+
+from __future__ import annotations
+
+import glob
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from nemotron.kit.run._records import (
+    TERMINAL_STATES,
+    JobRecord,
+    list_records,
+    load_record,
+    now,
+    save_record,
+)
+from nemotron.kit.run.errors import ExecutorError, JobFailedError
+
+_SLURM_STATES = {
+    "PENDING": "PENDING",
+    "REQUEUED": "PENDING",
+    "CONFIGURING": "RUNNING",
+    "RUNNING": "RUNNING",
+    "COMPLETING": "RUNNING",
+    "SUSPENDED": "RUNNING",
+    "RESIZING": "RUNNING",
+    "COMPLETED": "SUCCEEDED",
+    "CANCELLED": "CANCELLED",
+    "FAILED": "FAILED",
+    "TIMEOUT": "FAILED",
+    "NODE_FAIL": "FAILED",
+    "OUT_OF_MEMORY": "FAILED",
+    "BOOT_FAIL": "FAILED",
+    "DEADLINE": "FAILED",
+    "PREEMPTED": "FAILED",
+}
+
+
+class Job:
+    """A launched (or dry-run) job. Reads and updates `.nemotron/jobs/<id>/job.json`."""
+
+    def __init__(self, record: JobRecord, root: Path | None = None) -> None:
+        self.record = record
+        self._root = root
+        self.rendered: str | None = None
+        """For a dry run: exactly what would have been submitted."""
+
+    def __repr__(self) -> str:
+        return f"Job({self.id!r}, profile={self.record.profile!r}, state={self.record.state!r})"
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def state(self) -> str:
+        """The last known state (see `status()` to refresh)."""
+        return self.record.state
+
+    @property
+    def folder(self) -> Path:
+        from nemotron.kit.run._records import record_dir
+
+        return record_dir(self.id, self._root)
+
+    # ----------------------------------------------------------------- status
+    def status(self) -> str:
+        """Refresh the state from the scheduler and return it."""
+        rec = self.record
+        if rec.state in TERMINAL_STATES:
+            return rec.state
+        if rec.executor == "slurm" and rec.backend_id:
+            self._refresh_slurm()
+        elif rec.pid is not None:
+            self.record = rec = load_record(rec.id, self._root)
+            if rec.state not in TERMINAL_STATES and rec.pid and not _pid_alive(rec.pid):
+                self._finish("FAILED", None, "the process running the job exited without a result")
+        return self.record.state
+
+    def _refresh_slurm(self) -> None:
+        rec = self.record
+        out = self._tunnel_run(f"sacct -n -P -X -j {rec.backend_id} -o State,ExitCode")
+        line = out.strip().splitlines()[0] if out.strip() else ""
+        if not line:  # not in the accounting database yet
+            queued = self._tunnel_run(f"squeue -h -j {rec.backend_id} -o %T").strip()
+            state = _SLURM_STATES.get(queued.split(" ")[0], rec.state) if queued else rec.state
+            self._update(state)
+            return
+        raw_state, _, raw_code = line.partition("|")
+        state = _SLURM_STATES.get(raw_state.split(" ")[0], "UNKNOWN")
+        code = int(raw_code.split(":")[0]) if raw_code.split(":")[0].isdigit() else None
+        if state in TERMINAL_STATES:
+            message = "" if state == "SUCCEEDED" else _last_line(self.logs(tail=20))
+            self._finish(state, code, message)
+        else:
+            self._update(state)
+
+    def _tunnel_run(self, command: str) -> str:
+        tunnel = self.record.tunnel or {"kind": "local"}
+        if tunnel.get("kind") == "ssh":
+            import nemo_run as run
+
+            ssh = run.SSHTunnel(
+                host=tunnel["host"],
+                user=tunnel.get("user", ""),
+                job_dir=tunnel.get("job_dir", ""),
+                identity=tunnel.get("identity"),
+            )
+            return str(ssh.run(command, hide=True, warn=True).stdout)
+        try:
+            res = subprocess.run(
+                command.split(), capture_output=True, text=True, timeout=30, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as err:
+            raise ExecutorError(f"job {self.id}: `{command}` failed: {err}") from err
+        return res.stdout
+
+    def _update(self, state: str) -> None:
+        if state != self.record.state:
+            self.record.state = state
+            save_record(self.record, self._root)
+
+    def _finish(self, state: str, exit_code: int | None, message: str = "") -> None:
+        self.record.state = state
+        self.record.exit_code = exit_code
+        self.record.message = message
+        self.record.ended_at = now()
+        save_record(self.record, self._root)
+
+    # ------------------------------------------------------------------- logs
+    def log_files(self) -> list[Path]:
+        """The job's output files that exist now (job output first, scheduler output last)."""
+        rec = self.record
+        patterns = list(rec.log_files)
+        found: list[Path] = []
+        for pattern in patterns:
+            found += [Path(p) for p in sorted(glob.glob(pattern, recursive=True))]
+        return [p for p in dict.fromkeys(found) if p.is_file()]
+
+    def logs(self, tail: int | None = None) -> str:
+        """The job's output so far (the last `tail` lines when given)."""
+        files = self.log_files()
+        text = ""
+        for path in files:
+            content = path.read_text(errors="replace")
+            if content.strip():
+                text = content
+                break
+        lines = text.splitlines()
+        return "\n".join(lines[-tail:] if tail else lines)
+
+    # ----------------------------------------------------------------- control
+    def cancel(self) -> None:
+        """Stop the job (scancel for Slurm, terminate the process group for local)."""
+        rec = self.record
+        if rec.state in TERMINAL_STATES:
+            return
+        if rec.executor == "slurm" and rec.backend_id:
+            self._tunnel_run(f"scancel {rec.backend_id}")
+        elif rec.pid is not None and _pid_alive(rec.pid):
+            os.killpg(rec.pid, signal.SIGTERM)
+        elif rec.handle:
+            from nemo_run.run.torchx_backend.runner import get_runner
+
+            get_runner().cancel(rec.handle)
+        self._finish("CANCELLED", None, "cancelled by user")
+
+    def wait(
+        self,
+        timeout: float | None = None,
+        poll: float = 1.0,
+        on_output: Callable[[str], Any] | None = None,
+    ) -> str:
+        """Block until the job ends (or `timeout` seconds); stream new output to `on_output`."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        shown = 0
+        while True:
+            state = self.status()
+            if on_output is not None:
+                lines = self.logs().splitlines()
+                for line in lines[shown:]:
+                    on_output(line)
+                shown = max(shown, len(lines))
+            if state in TERMINAL_STATES:
+                return state
+            if deadline is not None and time.monotonic() > deadline:
+                return state
+            time.sleep(poll)
+
+    def raise_for_state(self) -> None:
+        """Raise JobFailedError when the job failed or was cancelled."""
+        if self.record.state in ("FAILED", "CANCELLED"):
+            raise JobFailedError(
+                self.id, self.record.state, self.record.exit_code, self.logs(tail=20)
+            )
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child counts as dead
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def get_job(job_id: str, root: Path | None = None) -> Job:
+    """The job with this id (see `list_jobs`)."""
+    return Job(load_record(job_id, root), root)
+
+
+def list_jobs(root: Path | None = None) -> list[Job]:
+    """Every recorded job, newest first."""
+    return [Job(r, root) for r in list_records(root)]

@@ -1,0 +1,532 @@
+"""`launch()`: run a script or module on a profile, attached, detached or as a dry run."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from nemotron.kit.run._envfile import load_env
+from nemotron.kit.run._executors import (
+    build_executor,
+    code_root,
+    executor_summary,
+    python_entrypoint,
+)
+from nemotron.kit.run._job import Job, get_job
+from nemotron.kit.run._paths import jobs_dir
+from nemotron.kit.run._profiles import (
+    PROFILE_TYPES,
+    BaseProfile,
+    LocalProfile,
+    Profile,
+    SlurmProfile,
+)
+from nemotron.kit.run._records import (
+    TERMINAL_STATES,
+    JobRecord,
+    new_job_id,
+    now,
+    save_record,
+    write_atomic,
+    write_json,
+)
+from nemotron.kit.run._secrets import redact, scrub, split_secrets
+from nemotron.kit.run.errors import ExecutorError, JobFailedError
+
+_KIND = {cls: kind for kind, cls in PROFILE_TYPES.items()}
+
+
+def resolve_profile(
+    profile: str | BaseProfile | None, env_file: str | os.PathLike[str] | None = None
+) -> Profile:
+    """A profile object from a name (env.toml; `local` exists even without one) or None (default)."""
+    if isinstance(profile, BaseProfile):
+        return profile  # type: ignore[return-value]
+    env = load_env(env_file)
+    name = profile or env.cli.default_profile or "local"
+    if name == "local" and "local" not in env.profile_names:
+        return LocalProfile(name="local")
+    return env.profile(name)
+
+
+def _command(profile: BaseProfile, target: str, args: Sequence[str]) -> tuple[list[str], bool, str]:
+    """(command line, is_module, script path as the job sees it)."""
+    is_module = not (target.endswith(".py") or os.sep in target or Path(target).is_file())
+    path = target
+    if not is_module:
+        path = str(Path(target).resolve())
+        kind, root = code_root(profile)
+        if kind != "none" and root is not None and Path(path).is_relative_to(root):
+            path = str(Path(path).relative_to(root))  # the job runs inside the shipped code
+    python = python_entrypoint(profile)
+    return [python, *(["-m"] if is_module else []), path, *args], is_module, path
+
+
+def _spread(profile: BaseProfile, command: list[str]) -> list[str]:
+    """Local multi-process without torchrun: run N copies with RANK/WORLD_SIZE set."""
+    if (
+        isinstance(profile, LocalProfile)
+        and profile.ntasks_per_node > 1
+        and profile.launcher != "torchrun"
+        and profile.gpus_per_node <= 1
+    ):
+        return [
+            sys.executable,
+            "-m",
+            "nemotron.kit.run._spread",
+            str(profile.ntasks_per_node),
+            "--",
+            *command,
+        ]
+    return command
+
+
+@contextlib.contextmanager
+def _exported(variables: Mapping[str, str]) -> Iterator[None]:
+    """Set variables in this process's environment for the duration (sbatch/Popen inherit them)."""
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def launch(
+    script_or_module: str,
+    args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    profile: str | BaseProfile | None = None,
+    *,
+    detach: bool = False,
+    dry_run: bool = False,
+    config: Any = None,
+    config_source: str | os.PathLike[str] | None = None,
+    config_overrides: Sequence[str] = (),
+    name: str | None = None,
+    depends_on: Sequence[Job | str] = (),
+    env_file: str | os.PathLike[str] | None = None,
+    check: bool = True,
+    echo: Callable[[str], Any] | None = print,
+) -> Job:
+    """Run `script_or_module` with `args` and `env` on `profile`.
+
+    Args:
+        script_or_module: A `.py` path or a dotted module (`python -m`).
+        args: Arguments for the script.
+        env: Extra environment variables for the job (secrets go through the environment).
+        profile: Profile name in env.toml or a profile object; None = `[cli] default_profile`
+            or `local`.
+        detach: Return as soon as the job is submitted (`--batch`).
+        dry_run: Render what would be submitted (the sbatch script for Slurm) and submit nothing.
+        config: The resolved config, saved (secrets masked) in the job record.
+        config_source: The config file it came from (copied beside it).
+        config_overrides: The override strings applied to it.
+        name: Job name (default: the script's stem or module's last part).
+        depends_on: Jobs (or ids) that must succeed first (Slurm `afterok`).
+        env_file: env.toml path (default: discovery).
+        check: Attached only: raise JobFailedError when the job fails.
+        echo: Where attached output and dry-run text go (None = silent).
+
+    Returns:
+        The `Job`; its record is under `.nemotron/jobs/<id>/`.
+    """
+    prof = resolve_profile(profile, env_file)
+    kind = _KIND[type(prof)]
+    name = name or Path(script_or_module).stem.split(".")[-1]
+    job_id = new_job_id(name)
+    root = jobs_dir()
+    folder = root / job_id
+    folder.mkdir(parents=True, exist_ok=True)
+
+    all_env = {**prof.env_vars, **(env or {}), "NEMOTRON_RUN_ID": job_id}
+    plain_env, secret_env = split_secrets(all_env)
+    command, is_module, path = _command(prof, script_or_module, args)
+    command = _spread(prof, command)
+    deps = [d if isinstance(d, Job) else get_job(d, root) for d in depends_on]
+
+    record = JobRecord(
+        id=job_id,
+        name=name,
+        profile=prof.name,
+        executor=kind,
+        command=command,
+        launched_by=[scrub(a, secret_env.values()) for a in sys.argv],
+        created_at=now(),
+        detach=detach,
+        dry_run=dry_run,
+        depends_on=[d.id for d in deps],
+    )
+    write_json(folder / "profile.json", redact(msgspec.to_builtins(prof)))
+    if config is not None:
+        from nemotron.kit.config import save_resolved
+
+        record.config_digest = save_resolved(
+            config,
+            folder,
+            source=Path(config_source) if config_source else None,
+            overrides=config_overrides,
+        )
+    save_record(record, root)
+    job = Job(record, root)
+
+    if isinstance(prof, LocalProfile) and detach and not dry_run:
+        return _spawn_local_worker(job, prof, plain_env, secret_env, script_or_module, args)
+    return _submit(
+        job,
+        prof,
+        command,
+        is_module,
+        path,
+        plain_env,
+        secret_env,
+        deps,
+        detach=detach,
+        dry_run=dry_run,
+        check=check,
+        echo=echo,
+    )
+
+
+def _script(command: list[str], is_module: bool, path: str) -> Any:
+    import nemo_run as run
+
+    entry, rest = command[0], command[1:]
+    if rest[:1] == ["-m"]:
+        return run.Script(path=rest[1], args=rest[2:], entrypoint=entry, m=True)
+    del is_module, path
+    return run.Script(path=rest[0], args=rest[1:], entrypoint=entry)
+
+
+def _submit(
+    job: Job,
+    prof: Profile,
+    command: list[str],
+    is_module: bool,
+    path: str,
+    plain_env: dict[str, str],
+    secret_env: dict[str, str],
+    deps: list[Job],
+    *,
+    detach: bool,
+    dry_run: bool,
+    check: bool,
+    echo: Callable[[str], Any] | None,
+) -> Job:
+    import nemo_run as run
+
+    record = job.record
+    if not dry_run and not isinstance(prof, SlurmProfile):
+        for dep in deps:  # no scheduler-side dependencies: wait here
+            if dep.wait() != "SUCCEEDED":
+                job._finish("FAILED", None, f"dependency {dep.id} ended {dep.state}")
+                if check:
+                    job.raise_for_state()
+                return job
+    executor = build_executor(prof, env=plain_env, detach=detach)
+    if isinstance(prof, SlurmProfile) and deps:
+        executor.dependencies = [d.record.handle for d in deps if d.record.handle]
+        executor.dependency_type = "afterok"
+    record.executor_summary = executor_summary(executor)
+    if prof.ray and isinstance(prof, SlurmProfile):
+        return _ray_slurm(job, executor, command, dry_run=dry_run, echo=echo)
+
+    nemo_log = io.StringIO()
+    exp: Any = None
+    try:
+        with contextlib.redirect_stdout(nemo_log), contextlib.redirect_stderr(nemo_log):
+            exp = run.Experiment(
+                record.name,
+                executor=executor,
+                log_level="WARN",
+                clean_mode=True,
+                enable_goodbye_message=False,
+                skip_status_at_exit=True,
+            )
+            exp.__enter__()
+            exp.add(_script(command, is_module, path), name=record.name)
+            if dry_run:
+                exp.dryrun(log=False)
+            else:
+                with _exported(secret_env):
+                    exp.run(detach=isinstance(prof, SlurmProfile), tail_logs=False)
+    except Exception as err:
+        _write_nemo_log(job, nemo_log, secret_env)
+        job._finish("FAILED", None, f"submission failed: {err}")
+        raise ExecutorError(
+            f"job {job.id}: NeMo-Run could not {'render' if dry_run else 'submit'} it: {err}"
+        ) from err
+    _write_nemo_log(job, nemo_log, secret_env)
+
+    nr_job = exp.jobs[0]
+    record.experiment_id = exp._id
+    record.experiment_dir = exp._exp_dir
+    if dry_run:
+        job.rendered = _render(nr_job, command, plain_env, secret_env)
+        write_atomic(job.folder / "submission.sh", scrub(job.rendered, secret_env.values()))
+        job._finish("DRY_RUN", None, "dry run: nothing submitted")
+        if echo is not None:
+            echo(job.rendered)
+        return job
+
+    record.handle = nr_job.handle
+    record.backend_id = nr_job.handle.rsplit("/", 1)[-1] if nr_job.handle else None
+    task_dir = os.path.join(exp._exp_dir, record.name)
+    if isinstance(prof, SlurmProfile):
+        record.tunnel = _tunnel_record(prof)
+        record.log_files = [
+            os.path.join(task_dir, f"log-*_{record.backend_id}_*.out"),
+            os.path.join(task_dir, f"sbatch_*_{record.backend_id}.out"),
+        ]
+        sbatch = os.path.join(exp._exp_dir, f"{record.name}_sbatch.sh")
+        if os.path.isfile(sbatch):
+            write_atomic(job.folder / "submission.sh", Path(sbatch).read_text())
+    else:
+        record.log_files = [os.path.join(task_dir, "**", "combined.log")]
+        write_atomic(job.folder / "submission.sh", shlex.join(command) + "\n")
+    record.state = "SUBMITTED"
+    save_record(record, job._root)
+
+    if detach:
+        with contextlib.redirect_stdout(nemo_log), contextlib.redirect_stderr(nemo_log):
+            exp.__exit__(None, None, None)
+        return job
+    return _attach(job, exp, nemo_log, secret_env, check=check, echo=echo)
+
+
+def _attach(
+    job: Job,
+    exp: Any,
+    nemo_log: io.StringIO,
+    secret_env: dict[str, str],
+    *,
+    check: bool,
+    echo: Callable[[str], Any] | None,
+) -> Job:
+    """Stream output until the job ends; Ctrl-C asks, then cancels."""
+    local = job.record.executor != "slurm"
+    try:
+        if local:
+            _wait_local(job, exp, echo)
+        else:
+            job.wait(poll=1.0, on_output=echo)
+    except KeyboardInterrupt:
+        if _confirm_cancel(job):
+            job.cancel()
+            if local:
+                _cancel_local(exp)
+        else:
+            if echo is not None:
+                echo(f"job {job.id} keeps running; `nemotron jobs logs {job.id}` follows it")
+            raise
+    finally:
+        with contextlib.redirect_stdout(nemo_log), contextlib.redirect_stderr(nemo_log):
+            exp.__exit__(None, None, None)
+        _write_nemo_log(job, nemo_log, secret_env)
+    if check:
+        job.raise_for_state()
+    return job
+
+
+def _wait_local(job: Job, exp: Any, echo: Callable[[str], Any] | None) -> None:
+    import time
+
+    from torchx.specs import AppState
+
+    runner, handle = exp._runner, exp.jobs[0].handle
+    shown = 0
+    while True:
+        status = runner.status(handle)
+        state = status.state if status else AppState.UNKNOWN
+        lines = job.logs().splitlines()
+        if echo is not None:
+            for line in lines[shown:]:
+                echo(line)
+        shown = max(shown, len(lines))
+        if state in (AppState.SUCCEEDED, AppState.FAILED, AppState.CANCELLED):
+            mapped = {
+                AppState.SUCCEEDED: "SUCCEEDED",
+                AppState.FAILED: "FAILED",
+                AppState.CANCELLED: "CANCELLED",
+            }[state]
+            message = "" if mapped == "SUCCEEDED" else (lines[-1] if lines else "no output")
+            job._finish(mapped, 0 if mapped == "SUCCEEDED" else None, message)
+            return
+        time.sleep(0.2)
+
+
+def _cancel_local(exp: Any) -> None:
+    with contextlib.suppress(Exception):
+        exp._runner.cancel(exp.jobs[0].handle)
+
+
+def _confirm_cancel(job: Job) -> bool:
+    if not sys.stdin or not sys.stdin.isatty():
+        return True
+    try:
+        answer = input(f"\ncancel job {job.id}? [Y/n] ").strip().lower()
+    except (EOFError, KeyboardInterrupt):
+        return True
+    return answer in ("", "y", "yes")
+
+
+def _write_nemo_log(job: Job, buffer: io.StringIO, secret_env: dict[str, str]) -> None:
+    text = buffer.getvalue()
+    if text.strip():
+        write_atomic(job.folder / "nemo_run.log", scrub(text, secret_env.values()))
+
+
+def _tunnel_record(prof: SlurmProfile) -> dict[str, Any]:
+    if prof.tunnel == "ssh":
+        return {
+            "kind": "ssh",
+            "host": prof.host,
+            "user": prof.user or "",
+            "identity": prof.identity,
+            "job_dir": prof.remote_job_dir,
+        }
+    return {"kind": "local"}
+
+
+def _render(
+    nr_job: Any, command: list[str], plain_env: dict[str, str], secret_env: dict[str, str]
+) -> str:
+    """Exactly what NeMo-Run would submit: the sbatch script, or the command and environment."""
+    info = getattr(nr_job, "_dryrun_info", None)
+    request = getattr(info, "request", None)
+    if request is not None and hasattr(request, "materialize"):
+        return str(request.materialize())
+    lines = [f"# {type(nr_job.executor).__name__} would run:"]
+    lines += [f"export {k}={shlex.quote(v)}" for k, v in sorted(plain_env.items())]
+    lines += [f"# {k} is passed through the environment (secret)" for k in sorted(secret_env)]
+    lines.append(shlex.join(command))
+    if info is not None:
+        lines += ["", "# NeMo-Run request:", *(f"# {line}" for line in str(info).splitlines())]
+    return "\n".join(lines) + "\n"
+
+
+def _ray_slurm(
+    job: Job, executor: Any, command: list[str], *, dry_run: bool, echo: Callable[[str], Any] | None
+) -> Job:
+    """A Ray cluster on Slurm (NeMo-Run's RayJob); the command runs on the head node."""
+    from nemo_run.run.ray.slurm import SlurmRayRequest
+
+    record = job.record
+    cluster_dir = os.path.join(executor.tunnel.job_dir or str(job.folder), record.id)
+    request = SlurmRayRequest(
+        name=record.id,
+        cluster_dir=cluster_dir,
+        template_name="ray.sub.j2",
+        executor=executor,
+        command=shlex.join(command),
+        workdir=None,
+        launch_cmd=["sbatch", "--requeue", "--parsable", "--dependency=singleton"],
+    )
+    script = request.materialize()
+    write_atomic(job.folder / "submission.sh", script)
+    if dry_run:
+        job.rendered = script
+        job._finish("DRY_RUN", None, "dry run: nothing submitted")
+        if echo is not None:
+            echo(script)
+        return job
+    from nemo_run.run.ray.job import RayJob
+
+    ray_job = RayJob(name=record.id, executor=executor)
+    ray_job.start(command=shlex.join(command), workdir="")
+    record.backend_id = str(getattr(ray_job.backend, "job_id", "") or "") or None
+    record.tunnel = {"kind": "local"}
+    record.state = "SUBMITTED"
+    save_record(record, job._root)
+    return job
+
+
+def _spawn_local_worker(
+    job: Job,
+    prof: LocalProfile,
+    plain_env: dict[str, str],
+    secret_env: dict[str, str],
+    target: str,
+    args: Sequence[str],
+) -> Job:
+    """Detached local job: a background process runs it attached and records the result."""
+    request = {
+        "profile": msgspec.to_builtins(prof),
+        "target": target,
+        "args": list(args),
+        "plain_env": plain_env,
+        "secret_names": sorted(secret_env),
+        "cwd": os.getcwd(),
+        "jobs_dir": str(job.folder.parent),
+    }
+    write_json(job.folder / "request.json", redact(request))
+    log = open(job.folder / "worker.log", "ab")  # noqa: SIM115 - handed to the child
+    env = {**os.environ, **secret_env}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nemotron.kit.run._worker", str(job.folder)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
+    log.close()
+    job.record.pid = proc.pid
+    job.record.state = "SUBMITTED"
+    save_record(job.record, job._root)
+    return job
+
+
+def finish_worker(folder: Path) -> None:
+    """Body of `python -m nemotron.kit.run._worker <folder>`: run a detached local job."""
+    from nemotron.kit.run._records import load_record
+
+    request = json.loads((folder / "request.json").read_text())
+    os.chdir(request["cwd"])
+    prof = msgspec.convert(request["profile"], type=LocalProfile)
+    secret_env = {k: os.environ[k] for k in request["secret_names"] if k in os.environ}
+    prof.env_vars = {k: v for k, v in prof.env_vars.items() if k not in secret_env}
+    root = Path(request["jobs_dir"])
+    job = Job(load_record(folder.name, root), root)
+    command, is_module, path = _command(prof, request["target"], request["args"])
+    command = _spread(prof, command)
+    deps = [get_job(d, root) for d in job.record.depends_on]
+    plain_env = dict(request["plain_env"])
+    try:
+        _submit(
+            job,
+            prof,
+            command,
+            is_module,
+            path,
+            plain_env,
+            secret_env,
+            deps,
+            detach=False,
+            dry_run=False,
+            check=False,
+            echo=None,
+        )
+    except Exception as err:
+        if job.record.state not in TERMINAL_STATES:
+            job._finish("FAILED", None, f"worker error: {err}")
+        raise
+    if job.record.state not in TERMINAL_STATES:
+        job._finish("FAILED", None, "job ended without a final state")
+
+
+__all__ = ["JobFailedError", "finish_worker", "launch", "resolve_profile"]
