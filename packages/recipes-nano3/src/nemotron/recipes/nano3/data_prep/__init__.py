@@ -1,0 +1,7 @@
+"""Nano 3 data prep: pretrain bin/idx + blend, packed SFT, RL JSONL splits, as artifacts."""
+
+from nemotron.recipes.nano3.data_prep._common import EngineConfig, SplitConfig
+from nemotron.recipes.nano3.data_prep._pretrain import PretrainDataConfig, run_pretrain
+from nemotron.recipes.nano3.data_prep._sources import SourceConfig
+
+__all__ = ["EngineConfig", "PretrainDataConfig", "SourceConfig", "SplitConfig", "run_pretrain"]

@@ -1,0 +1,114 @@
+"""Run planned shards on a local process pool, Ray, or in-process, with an atomic done-ledger.
+
+A worker function `fn(shard, params) -> dict` writes its outputs under the work folder and
+returns small stats. The engine records each finished shard as `<work>/done/<shard id>.json`
+(written to a temporary name and renamed, so it exists only when the shard's files are
+complete). A rerun skips recorded shards, so a run killed at any point resumes and ends with
+the same bytes. Outputs never depend on which worker ran a shard or in which order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, TypeVar
+
+from nemotron.recipes.nano3.data_prep._progress import Progress
+from nemotron.recipes.nano3.data_prep._sources import Shard
+from nemotron.recipes.nano3.data_prep.errors import DataPrepConfigError, OptionalDependencyError
+
+P = TypeVar("P")
+WorkFn = Callable[[Shard, Any], dict[str, Any]]
+ENGINES = ("local", "ray")
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to a temporary sibling, then rename over `path`."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def _run_and_record(fn: WorkFn, shard: Shard, params: Any, done_dir: Path) -> dict[str, Any]:
+    result = fn(shard, params)
+    write_json_atomic(done_dir / f"{shard.id}.json", result)
+    return result
+
+
+def run_shards(
+    shards: list[Shard],
+    fn: WorkFn,
+    params: Any,
+    work_dir: Path,
+    *,
+    engine: str = "local",
+    workers: int | None = None,
+    progress: Progress,
+    ray_address: str | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Run `fn` on every shard not yet recorded as done; return every shard's stats by id."""
+    if engine not in ENGINES:
+        raise DataPrepConfigError("engine", f"must be one of {', '.join(ENGINES)}, got {engine!r}")
+    done_dir = work_dir / "done"
+    done_dir.mkdir(parents=True, exist_ok=True)
+    results: dict[str, dict[str, Any]] = {}
+    for shard in shards:
+        record = done_dir / f"{shard.id}.json"
+        if record.exists():
+            results[shard.id] = json.loads(record.read_text())
+    pending = [s for s in shards if s.id not in results]
+    progress.skipped(len(shards) - len(pending), sum(s.size for s in shards if s.id in results))
+    workers = max(1, workers or default_workers())
+
+    def finished(shard: Shard, result: dict[str, Any]) -> None:
+        results[shard.id] = result
+        progress.advance(result.get("documents", 0), result.get("tokens", 0), shard.size)
+
+    if engine == "ray":
+        _run_ray(pending, fn, params, done_dir, workers, ray_address, finished)
+    elif workers == 1 or len(pending) <= 1:
+        for shard in pending:
+            finished(shard, _run_and_record(fn, shard, params, done_dir))
+    else:
+        _run_pool(pending, fn, params, done_dir, workers, finished)
+    return {s.id: results[s.id] for s in shards}
+
+
+def _run_pool(pending: list[Shard], fn: WorkFn, params: Any, done_dir: Path, workers: int, finished: Callable[[Shard, dict[str, Any]], None]) -> None:
+    # Largest shards first keeps the tail short; the output order is fixed by the plan anyway.
+    order = sorted(pending, key=lambda s: -s.size)
+    with ProcessPoolExecutor(max_workers=min(workers, len(order)), mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(_run_and_record, fn, s, params, done_dir): s for s in order}
+        try:
+            while futures:
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in done:
+                    finished(futures.pop(future), future.result())
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _run_ray(pending: list[Shard], fn: WorkFn, params: Any, done_dir: Path, workers: int, address: str | None, finished: Callable[[Shard, dict[str, Any]], None]) -> None:
+    try:
+        import ray
+    except ImportError as err:
+        raise OptionalDependencyError("engine=ray", "ray") from err
+    if not ray.is_initialized():
+        ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False, log_to_driver=False)
+    remote = ray.remote(num_cpus=1)(_run_and_record)
+    refs = {remote.remote(fn, s, params, done_dir): s for s in pending}
+    while refs:
+        ready, _ = ray.wait(list(refs), num_returns=1)
+        for ref in ready:
+            finished(refs.pop(ref), ray.get(ref))

@@ -1,0 +1,252 @@
+"""Pretrain data prep: text -> token ids -> Megatron `.bin`/`.idx` per source and split -> blend.json.
+
+Each shard is tokenized by a worker into its own small indexed datasets (one per split); when
+all shards are done they are concatenated in plan order into `<output>/<split>/<source>.bin/.idx`,
+and `blend.json` lists them in Megatron-LM's `--per-split-data-args-path` form.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nemotron.recipes.nano3.data_prep._common import (
+    SPLITS,
+    CommonConfig,
+    SplitConfig,
+    bad_record_summary,
+    check_sources,
+    dataset_inputs,
+    finish_work,
+    publish,
+    sum_stats,
+    tokenizer_input,
+    work_dir,
+)
+from nemotron.recipes.nano3.data_prep._engine import run_shards, write_json_atomic
+from nemotron.recipes.nano3.data_prep._indexed import concatenate, token_dtype, write_index
+from nemotron.recipes.nano3.data_prep._progress import Progress
+from nemotron.recipes.nano3.data_prep._sources import (
+    ReadStats,
+    Shard,
+    fingerprint,
+    iter_records,
+    plan_shards,
+)
+from nemotron.recipes.nano3.data_prep._split import splits_of
+from nemotron.recipes.nano3.data_prep._tokenizer import (
+    TokenizerInfo,
+    build_encoder,
+    choose_encoder,
+    load_tokenizer_info,
+)
+
+_BATCH_CHARS = 4 << 20
+
+
+@dataclass
+class PretrainDataConfig(CommonConfig):
+    """Pretrain data prep: JSONL/Parquet/HF text -> Megatron bin/idx + blend.json."""
+
+    tokenizer: str = ""
+    """tokenizer.json path, folder, Hugging Face hub name, or tiktoken:<encoding>."""
+    tokenizer_revision: str | None = None
+    eod_token: str | None = None
+    """Token appended to every document; null = the tokenizer's eos_token."""
+    append_eod: bool = True
+    encoder: str = "auto"
+    """`auto` (fastest encoder proven identical), `reference`, or `gigatoken`."""
+    verify_docs: int = 256
+    """Documents of the input encoded by both encoders at start-up."""
+    split: SplitConfig = field(default_factory=SplitConfig)
+    artifact_name: str = "nano3-pretrain-data"
+
+
+@dataclass(frozen=True)
+class _ShardParams:
+    tokenizer: TokenizerInfo
+    encoder: str
+    text_fields: dict[str, str]
+    append_eod: bool
+    dtype: str
+    split: tuple[float, float, int]
+    on_bad_record: str
+    shard_dir: Path
+
+
+def _is_text(value: Any) -> str | None:
+    return None if isinstance(value, str) else f"text field is {type(value).__name__}, not a string"
+
+
+def tokenize_shard(shard: Shard, p: _ShardParams) -> dict[str, Any]:
+    """Worker: tokenize one shard into `<shard_dir>/<shard id>.<split>.bin/.idx`."""
+    encoder = build_encoder(p.tokenizer, p.encoder)
+    dtype = np.dtype(p.dtype)
+    valid, test, seed = p.split
+    splits = [s for s, fraction in zip(SPLITS, (1.0, valid, test), strict=True) if fraction > 0]
+    bins = {s: open(p.shard_dir / f".{shard.id}.{s}.bin.tmp", "wb") for s in splits}  # noqa: SIM115
+    lengths: dict[str, list[np.ndarray]] = {s: [] for s in splits}
+    stats = ReadStats()
+    empty = 0
+
+    def flush(texts: list[str]) -> None:
+        flat, offsets = encoder.encode_batch(texts)
+        counts = np.diff(offsets)
+        if p.append_eod:
+            flat = np.insert(flat, offsets[1:], p.tokenizer.eod_id)
+            counts = counts + 1
+        tokens = flat.astype(dtype, copy=False)
+        if len(splits) == 1:
+            tokens.tofile(bins["train"])
+            lengths["train"].append(counts)
+            return
+        which = splits_of(texts, valid, test, seed)
+        per_token = np.repeat(which, counts)
+        for code, name in enumerate(SPLITS):
+            if name in bins:
+                tokens[per_token == code].tofile(bins[name])
+                lengths[name].append(counts[which == code])
+
+    try:
+        batch: list[str] = []
+        chars = 0
+        for text in iter_records(shard, p.text_fields[shard.source], p.on_bad_record, stats, _is_text):
+            if not text:
+                empty += 1
+                continue
+            batch.append(text)
+            chars += len(text)
+            if chars >= _BATCH_CHARS:
+                flush(batch)
+                batch, chars = [], 0
+        if batch:
+            flush(batch)
+    finally:
+        for f in bins.values():
+            f.close()
+    result: dict[str, Any] = {"splits": {}}
+    for name in splits:
+        counts = np.concatenate(lengths[name]) if lengths[name] else np.zeros(0, np.int64)
+        prefix = p.shard_dir / f"{shard.id}.{name}"
+        write_index(Path(f"{prefix}.idx"), dtype.type, counts)
+        (p.shard_dir / f".{shard.id}.{name}.bin.tmp").replace(f"{prefix}.bin")
+        result["splits"][name] = {"documents": len(counts), "tokens": int(counts.sum())}
+    result["documents"] = sum(v["documents"] for v in result["splits"].values())
+    result["tokens"] = sum(v["tokens"] for v in result["splits"].values())
+    result.update(records=stats.records, bad_records=stats.bad, bad_examples=stats.bad_examples, empty_documents=empty)
+    return result
+
+
+def _verify_sample(shards: list[Shard], text_fields: dict[str, str], count: int) -> list[str]:
+    """The first documents of the first shard of each source (bad records ignored here)."""
+    sample: list[str] = []
+    seen: set[str] = set()
+    per_source = max(1, count // max(1, len({s.source for s in shards})))
+    for shard in shards:
+        if shard.source in seen:
+            continue
+        seen.add(shard.source)
+        for i, text in enumerate(iter_records(shard, text_fields[shard.source], "skip", ReadStats(), _is_text)):
+            if i >= per_source:
+                break
+            sample.append(text)
+    return sample
+
+
+def run_pretrain(cfg: PretrainDataConfig) -> Any:
+    """Run the stage; returns the published PretrainBlendsArtifact."""
+    from nemotron.kit.artifacts import PretrainBlendsArtifact
+
+    started = time.time()
+    check_sources(cfg.sources)
+    cfg.split.check()
+    out = Path(cfg.output_dir).expanduser().resolve()
+    info = load_tokenizer_info(cfg.tokenizer, revision=cfg.tokenizer_revision, eod_token=cfg.eod_token)
+    shards = plan_shards(cfg.sources, cfg.run.shard_bytes, cfg.run.hf_shards)
+    text_fields = {s.name: s.text_field for s in cfg.sources}
+    choice = choose_encoder(info, _verify_sample(shards, text_fields, cfg.verify_docs), cfg.encoder)
+    dtype = np.dtype(token_dtype(info.vocab_size)).name
+    split = (cfg.split.valid, cfg.split.test, cfg.split.seed)
+    key = fingerprint(shards, info.digest, text_fields, cfg.append_eod, info.eod_id, split, cfg.on_bad_record)
+    work = work_dir(out, key)
+    (work / "shards").mkdir(parents=True, exist_ok=True)
+    params = _ShardParams(info, choice.name, text_fields, cfg.append_eod, dtype, split, cfg.on_bad_record, work / "shards")
+    print(f"pretrain data: {len(shards)} shards from {len(cfg.sources)} sources; encoder {choice.name} ({choice.reason})")
+    with Progress("pretrain data", sum(s.size for s in shards), len(shards)) as progress:
+        results = run_shards(
+            shards, tokenize_shard, params, work,
+            engine=cfg.run.engine, workers=cfg.run.workers, progress=progress, ray_address=cfg.run.ray_address,
+        )
+    blend, prefixes, tokens = _assemble(cfg, shards, results, work / "shards", out, np.dtype(dtype).type)
+    blend_path = out / "blend.json"
+    write_json_atomic(blend_path, blend)
+    rows: dict[str, int] = {}
+    for shard in shards:
+        rows[shard.source] = rows.get(shard.source, 0) + results[shard.id]["documents"]
+    artifact = PretrainBlendsArtifact(
+        path=str(out),
+        blend_path=str(blend_path),
+        train=prefixes["train"],
+        valid=prefixes["valid"],
+        test=prefixes["test"],
+        total_tokens=sum(tokens.values()),
+        train_tokens=tokens["train"],
+        valid_tokens=tokens["valid"],
+        test_tokens=tokens["test"],
+        total_sequences=sum_stats(results, "documents"),
+        num_shards=len(shards),
+        tokenizer=cfg.tokenizer,
+        source_datasets=dataset_inputs(cfg.sources, shards, rows),
+        inputs=[*dataset_inputs(cfg.sources, shards, rows), tokenizer_input(cfg.tokenizer, info.digest)],
+        metadata={
+            "encoder": choice.name,
+            "encoder_check": choice.reason,
+            "dtype": dtype,
+            "vocab_size": info.vocab_size,
+            "eod_id": info.eod_id if cfg.append_eod else None,
+            "documents_per_split": {s: sum(r["splits"].get(s, {}).get("documents", 0) for r in results.values()) for s in SPLITS},
+            "records": sum_stats(results, "records"),
+            "empty_documents_skipped": sum_stats(results, "empty_documents"),
+            **bad_record_summary(results),
+            "elapsed_s": round(time.time() - started, 3),
+        },
+    )
+    artifact = publish(artifact, cfg.artifact_name)
+    finish_work(out, cfg.run.keep_work)
+    print(f"pretrain data: {artifact.total_sequences:,} documents, {artifact.total_tokens:,} tokens -> {artifact.uri} ({out})")
+    return artifact
+
+
+def _assemble(
+    cfg: PretrainDataConfig, shards: list[Shard], results: dict[str, dict[str, Any]], shard_dir: Path, out: Path, dtype: type
+) -> tuple[dict[str, list[Any] | None], dict[str, list[str]], dict[str, int]]:
+    """Concatenate shard outputs per (split, source); return blend.json content, prefixes, tokens."""
+    blend: dict[str, list[Any] | None] = {}
+    prefixes: dict[str, list[str]] = {s: [] for s in SPLITS}
+    tokens = dict.fromkeys(SPLITS, 0)
+    for split in SPLITS:
+        entries: list[Any] = []
+        for source in cfg.sources:
+            parts = [
+                shard_dir / f"{s.id}.{split}"
+                for s in shards
+                if s.source == source.name and results[s.id]["splits"].get(split, {}).get("documents", 0) > 0
+            ]
+            target = out / split / source.name
+            if not parts:
+                for ext in (".bin", ".idx"):
+                    Path(f"{target}{ext}").unlink(missing_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _, count = concatenate(parts, target, dtype)
+            tokens[split] += count
+            prefixes[split].append(str(target))
+            entries += [source.weight, f"{split}/{source.name}"]
+        blend[split] = entries or None
+    return blend, prefixes, tokens
+
+

@@ -1,0 +1,79 @@
+"""Errors of the Nano 3 data prep stages.
+
+    UserError (nemotron.kit.artifacts.errors)
+    ├── DataPrepConfigError      a config key has a value the stage cannot use
+    ├── InputDataError           a bad record or file: names file:line and the fix
+    ├── TokenizerLoadError       the tokenizer cannot be loaded from the given path or name
+    └── OptionalDependencyError  an extra (ray, datasets, tiktoken) is not installed
+    RunError
+    └── ShardFailedError         a worker failed on a shard for a reason that is not the input's
+
+Every error keeps its constructor arguments, so it crosses process boundaries (pool and Ray
+workers) intact.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nemotron.kit.artifacts.errors import RunError, UserError
+
+
+class _Reconstructible:
+    """Pickles as `type(self)(*constructor arguments)`."""
+
+    _init_args: tuple[Any, ...] = ()
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        return (type(self), self._init_args)
+
+
+class DataPrepConfigError(_Reconstructible, UserError):
+    """A config key has a value the stage cannot use."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self._init_args = (key, message)
+        self.key = key
+        super().__init__(f"config key `{key}`: {message}")
+
+
+class InputDataError(_Reconstructible, UserError):
+    """A record or file of the input is unusable; `line` is 1-based (0 for the whole file)."""
+
+    def __init__(self, file: str, line: int, reason: str) -> None:
+        self._init_args = (file, line, reason)
+        self.file, self.line, self.reason = file, line, reason
+        where = f"{file}:{line}" if line else file
+        super().__init__(
+            f"{where}: {reason} (fix the input, or set on_bad_record=skip to skip and count bad records)"
+        )
+
+
+class TokenizerLoadError(_Reconstructible, UserError):
+    """The tokenizer cannot be loaded."""
+
+    def __init__(self, spec: str, reason: str) -> None:
+        self._init_args = (spec, reason)
+        self.spec = spec
+        super().__init__(
+            f"tokenizer `{spec}`: {reason} (give a tokenizer.json path, a folder holding one, "
+            "a Hugging Face hub name, or tiktoken:<encoding>)"
+        )
+
+
+class OptionalDependencyError(_Reconstructible, UserError):
+    """An optional integration is needed but not installed."""
+
+    def __init__(self, what: str, extra: str) -> None:
+        self._init_args = (what, extra)
+        self.extra = extra
+        super().__init__(f'{what} needs an optional dependency: pip install "recipes-nano3[{extra}]"')
+
+
+class ShardFailedError(_Reconstructible, RunError):
+    """A worker failed on a shard."""
+
+    def __init__(self, shard: str, reason: str) -> None:
+        self._init_args = (shard, reason)
+        self.shard = shard
+        super().__init__(f"shard {shard} failed: {reason} (rerun the same command to resume)")
