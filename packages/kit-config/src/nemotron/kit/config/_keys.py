@@ -11,6 +11,14 @@ from omegaconf import DictConfig, ListConfig
 KeyPath = tuple[str, ...]
 
 
+class KeySyntaxError(ValueError):
+    """A malformed key path; `position` is the 0-based index of the problem."""
+
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(message)
+        self.position = position
+
+
 def split_key(key: str) -> KeyPath:
     """Split `a.b[c.d].0` into `("a", "b", "c.d", "0")`; a bracket may hold dots."""
     parts: list[str] = []
@@ -22,7 +30,7 @@ def split_key(key: str) -> KeyPath:
             if buf:
                 parts.append(buf)
             elif i == 0 or key[i - 1] != "]":
-                raise ValueError(f"empty key segment in '{key}'")
+                raise KeySyntaxError(f"empty key segment in '{key}'", i)
             buf = ""
         elif ch == "[":
             if buf:
@@ -30,12 +38,12 @@ def split_key(key: str) -> KeyPath:
                 buf = ""
             end = key.find("]", i)
             if end < 0:
-                raise ValueError(f"unclosed '[' in '{key}'")
+                raise KeySyntaxError(f"unclosed '[' in '{key}'", i)
             inner = key[i + 1 : end].strip()
             if len(inner) >= 2 and inner[0] == inner[-1] and inner[0] in "'\"":
                 inner = inner[1:-1]
             if not inner:
-                raise ValueError(f"empty brackets in '{key}'")
+                raise KeySyntaxError(f"empty brackets in '{key}'", i)
             parts.append(inner)
             i = end
         else:
@@ -44,9 +52,9 @@ def split_key(key: str) -> KeyPath:
     if buf:
         parts.append(buf)
     elif key.endswith("."):
-        raise ValueError(f"key '{key}' ends with '.'")
+        raise KeySyntaxError(f"key '{key}' ends with '.'", len(key) - 1)
     if not parts:
-        raise ValueError("empty key")
+        raise KeySyntaxError("empty key", 0)
     return tuple(parts)
 
 

@@ -22,6 +22,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from nemotron.kit.config._keys import (
     KeyPath,
+    KeySyntaxError,
     attach_sources,
     format_key,
     iter_leaves,
@@ -83,9 +84,9 @@ def parse_override(text: str) -> ParsedOverride:
     bracket_path: KeyPath | None = None
     if "[" in key_text or "]" in key_text:
         try:
-            bracket_path = split_key(key_text.strip())
-        except ValueError as exc:
-            raise OverrideParseError(text, str(exc), prefix_len) from None
+            bracket_path = split_key(key_text)
+        except KeySyntaxError as exc:
+            raise OverrideParseError(text, str(exc), prefix_len + exc.position) from None
         text_for_hydra = text[:prefix_len] + "x" * len(key_text) + text[eq:]
     else:
         text_for_hydra = text
@@ -107,8 +108,8 @@ def parse_override(text: str) -> ParsedOverride:
         )
     try:
         path = bracket_path or split_key(override.key_or_group)
-    except ValueError as exc:
-        raise OverrideParseError(text, str(exc), prefix_len) from None
+    except KeySyntaxError as exc:
+        raise OverrideParseError(text, str(exc), prefix_len + exc.position) from None
     if path[0] == "hydra":
         raise OverrideError(text, "`hydra.*` keys only mean something inside a Hydra app")
     kinds = {
@@ -192,8 +193,9 @@ _ABSENT = object()
 def _child(node: Any, segment: str) -> Any:
     """The child node at `segment`, or `_ABSENT`."""
     if isinstance(node, DictConfig):
-        child = node._get_node(segment, throw_on_missing_key=False)
-        return _ABSENT if child is None else child
+        if node._is_none() or node._is_missing() or segment not in node.keys():  # noqa: SIM118
+            return _ABSENT
+        return node._get_node(segment)
     if isinstance(node, ListConfig):
         try:
             index = int(segment)
@@ -215,13 +217,12 @@ def _find(cfg: DictConfig, path: KeyPath) -> Any:
 def _suggest(cfg: DictConfig, path: KeyPath) -> list[str]:
     wanted = format_key(path)
     parent = _find(cfg, path[:-1]) if len(path) > 1 else cfg
-    near: list[str] = []
-    if isinstance(parent, DictConfig):
-        keys = [str(k) for k in parent]
-        near = [format_key((*path[:-1], k)) for k in difflib.get_close_matches(path[-1], keys, 3)]
+    if isinstance(parent, DictConfig) and not parent._is_none():
+        near = difflib.get_close_matches(path[-1], [str(k) for k in parent], 3)
+        if near:
+            return [format_key((*path[:-1], k)) for k in near]
     everywhere = [format_key(p) for p in iter_leaves(cfg)]
-    near += [k for k in difflib.get_close_matches(wanted, everywhere, 3) if k not in near]
-    return near[:3]
+    return difflib.get_close_matches(wanted, everywhere, 3, cutoff=0.75)
 
 
 def _apply(cfg: DictConfig, op: ParsedOverride, sources: Any) -> None:

@@ -87,16 +87,19 @@ def _field(artifact: Any, field: str, key: str, name: str) -> Any:
 
     if field == "uri":
         return getattr(artifact, "uri", None)
+    extras = {
+        **(getattr(artifact, "extra", None) or {}),
+        **(getattr(artifact, "metadata", None) or {}),
+    }
     if hasattr(artifact, field) and not field.startswith("_"):
         value = getattr(artifact, field)
+    elif field in extras:
+        value = extras[field]
     else:
-        metadata = getattr(artifact, "metadata", None) or {}
-        if field not in metadata:
-            names = [f for f in getattr(type(artifact), "__struct_fields__", ())] + sorted(metadata)
-            raise ArtifactReferenceError(
-                key, f"artifact '{name}' has no field '{field}'; it has {', '.join(names)}"
-            )
-        value = metadata[field]
+        names = [*getattr(type(artifact), "__struct_fields__", ()), "uri", *sorted(extras)]
+        raise ArtifactReferenceError(
+            key, f"artifact '{name}' has no field '{field}'; it has {', '.join(names)}"
+        )
     return msgspec.to_builtins(value, enc_hook=str)
 
 
