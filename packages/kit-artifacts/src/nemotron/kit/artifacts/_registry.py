@@ -143,7 +143,7 @@ class Registry:
         With `copy=True` the data at `artifact.path` (a local file or folder) is copied into
         the version; otherwise only a reference (the path) is recorded.
         """
-        name = check_name(name or artifact.name or artifact.artifact_type)
+        name = check_name(name if name is not None else artifact.name or artifact.artifact_type)
         aliases = [check_alias(a) for a in aliases]
         source = normalize_path(artifact.path)
         if copy and is_url(source):
@@ -343,7 +343,7 @@ def save_artifact(
     artifact: A, name: str | None, *, copy: bool, aliases: tuple[str, ...], digest: bool
 ) -> A:
     """What `Artifact.save()` does (see there)."""
-    name = check_name(name or artifact.name or artifact.artifact_type)
+    name = check_name(name if name is not None else artifact.name or artifact.artifact_type)
     registry = get_registry()
     artifact.path = normalize_path(artifact.path)
     if artifact.producer is None:

@@ -1,0 +1,55 @@
+"""Content digests: deterministic, parallel == serial, sensitive to content and names."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from nemotron.kit.artifacts import compute_digest
+from nemotron.kit.artifacts._digest import default_algorithm
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "ckpt"
+    for i in range(12):
+        folder = root / f"shard{i % 3}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"w{i}.bin").write_bytes(os.urandom(1000 + 37 * i))
+    (root / "big.bin").write_bytes(os.urandom(9 << 20))  # spans several read chunks
+    return root
+
+
+@pytest.mark.parametrize("algorithm", ["xxh3_128", "blake2b"])
+def test_parallel_equals_serial_and_names_algorithm(tree: Path, algorithm: str) -> None:
+    serial = compute_digest(tree, algorithm, workers=1)
+    parallel = compute_digest(tree, algorithm, workers=8)
+    assert serial == parallel and serial.startswith(f"{algorithm}:")
+
+
+def test_default_is_fastest_installed() -> None:
+    assert default_algorithm() == "xxh3_128"  # the digest extra is installed here
+
+
+def test_sensitive_to_content_rename_and_new_files(tree: Path) -> None:
+    base = compute_digest(tree)
+    (tree / "metadata.json").write_text("{}")  # the artifact's own metadata is left out
+    assert compute_digest(tree) == base
+    target = tree / "shard0" / "w0.bin"
+    data = bytearray(target.read_bytes())
+    data[500] ^= 1
+    target.write_bytes(bytes(data))
+    changed = compute_digest(tree)
+    assert changed != base
+    target.rename(tree / "shard0" / "w0-renamed.bin")
+    assert compute_digest(tree) != changed
+    (tree / "shard1" / "empty").write_bytes(b"")
+    assert len({base, changed, compute_digest(tree)}) == 3
+
+
+def test_single_file_and_unknown_algorithm(tree: Path) -> None:
+    assert compute_digest(tree / "big.bin") == compute_digest(tree / "big.bin", workers=1)
+    with pytest.raises(ValueError, match="unknown digest algorithm"):
+        compute_digest(tree, "md5")
