@@ -27,7 +27,15 @@ RECIPES_PANEL = "Recipes"
 
 
 class SuggestingGroup(TyperGroup):
-    """A Typer group whose "No such command" error suggests the closest listed name."""
+    """A Typer group: lean rich help, and "No such command" suggests the closest listed name."""
+
+    def format_help(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
+        if self.rich_markup_mode is None:
+            super().format_help(ctx, formatter)
+            return
+        from nemotron.kit.cli._render import print_help
+
+        print_help(self, ctx)
 
     def resolve_command(
         self, ctx: _click.Context, args: list[str]
@@ -43,20 +51,23 @@ class SuggestingGroup(TyperGroup):
 
 
 def load_recipe_group(entry: RecipeEntryPoint) -> _click.Command:
-    """Import a recipe group's entry point and return it as a click command named `entry.name`."""
+    """Import a recipe group's entry point and return it as a click command named `entry.name`.
+
+    Raises:
+        RecipeLoadError: The import failed or the target is not a Typer app / click command.
+    """
     try:
         obj: Any = importlib.import_module(entry.module)
         for part in filter(None, entry.attr.split(".")):
             obj = getattr(obj, part)
+        if isinstance(obj, typer.Typer):
+            command = typer.main.get_command(obj)
+        elif isinstance(obj, _click.Command):
+            command = obj
+        else:
+            raise TypeError(f"{entry.value} is a {type(obj).__name__}, not a typer.Typer")
     except Exception as err:
         raise RecipeLoadError(entry.name, entry.value, entry.distribution, err) from err
-    if isinstance(obj, typer.Typer):
-        command = typer.main.get_command(obj)
-    elif isinstance(obj, _click.Command):
-        command = obj
-    else:
-        err = TypeError(f"{entry.value} is a {type(obj).__name__}, not a typer.Typer")
-        raise RecipeLoadError(entry.name, entry.value, entry.distribution, err)
     command.name = entry.name
     return command
 
@@ -67,7 +78,7 @@ class _RecipeStub(TyperCommand):
     def __init__(self, entry: RecipeEntryPoint, problem: str | None) -> None:
         help_text = entry.summary or f"Recipe group from {entry.distribution}."
         if problem:
-            help_text = f"[red]failed to load:[/red] {problem}"
+            help_text = f"failed to load: {problem}"
         super().__init__(
             entry.name, help=help_text, short_help=help_text, rich_help_panel=RECIPES_PANEL
         )

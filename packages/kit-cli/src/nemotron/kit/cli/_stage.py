@@ -42,12 +42,14 @@ class ArtifactInput:
         type: The artifact type expected, e.g. `"SFTDataArtifact"`.
         help: One line describing the input.
         produced_by: The command that produces it, used in the fix hint when it is missing.
+        required: When False, an empty (null) value is accepted and not checked.
     """
 
     key: str
     type: str
     help: str = ""
     produced_by: str = ""
+    required: bool = True
 
 
 @dataclass(frozen=True)
@@ -255,10 +257,18 @@ class StageCommand(TyperCommand):
         return stage
 
     def format_help(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
-        from nemotron.kit.cli import _help
+        from nemotron.kit.cli._help import stage_panels
 
-        super().format_help(ctx, formatter)
-        _help.print_stage_panels(self.stage, ctx, formatter, rich=self.rich_markup_mode is not None)
+        panels = stage_panels(self.stage)
+        if self.rich_markup_mode is None:
+            super().format_help(ctx, formatter)
+            for title, rows in panels:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+            return
+        from nemotron.kit.cli._render import print_help
+
+        print_help(self, ctx, panels)
 
 
 class RecipeGroup(SuggestingGroup):

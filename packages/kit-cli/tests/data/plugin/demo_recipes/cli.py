@@ -13,7 +13,11 @@ app.stage(
     help="Train the demo model (writes a ModelArtifact).",
     module="demo_recipes.train",
     config_dir=HERE / "configs",
-    inputs=[ArtifactInput("data", "SplitJsonlDataArtifact", "training data", "nemotron demo data prep")],
+    inputs=[
+        ArtifactInput(
+            "data", "SplitJsonlDataArtifact", "training data", "nemotron demo data prep run", required=False
+        )
+    ],
     examples=["nemotron demo train -c tiny --dry-run", "nemotron demo train --run local lr=0.1"],
 )
 
