@@ -25,6 +25,7 @@ from nemotron.kit.run._profiles import (
     ArtifactsSettings,
     BaseProfile,
     CliSettings,
+    DGXCloudProfile,
     Profile,
     WandbSettings,
     field_names,
@@ -239,6 +240,15 @@ def _check_ranges(profile: BaseProfile, path: Path | None) -> None:
     if kind in required_image and not profile.container_image:
         raise ProfileValueError(
             profile.name, "container_image", path, f"a {kind} profile needs an image"
+        )
+    if isinstance(profile, DGXCloudProfile) and not any(
+        profile.pvc_nemo_run_dir.startswith(pvc.get("path", "\0")) for pvc in profile.pvcs
+    ):
+        raise ProfileValueError(
+            profile.name,
+            "pvcs",
+            path,
+            f"no entry of pvcs has a path holding pvc_nemo_run_dir {profile.pvc_nemo_run_dir!r}",
         )
 
 

@@ -25,6 +25,17 @@ if TYPE_CHECKING:
     import nemo_run
 
 
+def import_nemo_run() -> Any:
+    """`import nemo_run` (about 2 s), silencing the deprecation warnings its imports emit."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import nemo_run
+
+    return nemo_run
+
+
 def git_toplevel(folder: Path) -> Path | None:
     """The git work tree holding `folder`, or None outside a repository."""
     try:
@@ -57,7 +68,7 @@ def code_root(profile: BaseProfile, cwd: Path | None = None) -> tuple[str, Path 
 
 
 def _packager(profile: BaseProfile) -> nemo_run.Packager:
-    import nemo_run as run
+    run = import_nemo_run()
 
     kind, root = code_root(profile)
     if kind == "git":
@@ -73,7 +84,7 @@ def _packager(profile: BaseProfile) -> nemo_run.Packager:
 
 
 def _launcher(profile: BaseProfile) -> Any:
-    import nemo_run as run
+    run = import_nemo_run()
 
     if profile.launcher == "torchrun" or (profile.launcher == "auto" and profile.gpus_per_node > 1):
         return run.Torchrun()
@@ -100,10 +111,7 @@ def build_executor(
     Returns:
         A `nemo_run` executor (`LocalExecutor`, `SlurmExecutor`, ...).
     """
-    try:
-        import nemo_run as run
-    except ImportError as err:  # pragma: no cover - nemo-run is a hard dependency
-        raise ExecutorError(f"cannot import nemo_run ({err}); pip install 'kit-run'") from err
+    run = import_nemo_run()
 
     env_vars = plain_env(profile, env)
     launcher = _launcher(profile)
@@ -132,6 +140,12 @@ def build_executor(
             **({"network": profile.network} if profile.network else {}),
         )
     if isinstance(profile, SkypilotProfile):
+        from nemo_run.core.execution import skypilot
+
+        if not skypilot._SKYPILOT_AVAILABLE:
+            raise ExecutorError(
+                f"profile {profile.name!r} needs SkyPilot: pip install 'nemo_run[skypilot]'"
+            )
         return run.SkypilotExecutor(
             container_image=profile.container_image,
             cloud=profile.cloud,
@@ -190,7 +204,7 @@ def build_executor(
 
 
 def _slurm(profile: SlurmProfile, env_vars: dict[str, str], launcher: Any, detach: bool) -> Any:
-    import nemo_run as run
+    run = import_nemo_run()
 
     if profile.tunnel == "ssh":
         if not profile.host or not profile.remote_job_dir:

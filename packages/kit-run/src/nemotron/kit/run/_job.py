@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from nemotron.kit.run._executors import import_nemo_run
 from nemotron.kit.run._records import (
     TERMINAL_STATES,
     JobRecord,
@@ -103,7 +104,7 @@ class Job:
     def _tunnel_run(self, command: str) -> str:
         tunnel = self.record.tunnel or {"kind": "local"}
         if tunnel.get("kind") == "ssh":
-            import nemo_run as run
+            run = import_nemo_run()
 
             ssh = run.SSHTunnel(
                 host=tunnel["host"],
@@ -165,6 +166,7 @@ class Job:
         elif rec.pid is not None and _pid_alive(rec.pid):
             os.killpg(rec.pid, signal.SIGTERM)
         elif rec.handle:
+            import_nemo_run()
             from nemo_run.run.torchx_backend.runner import get_runner
 
             get_runner().cancel(rec.handle)

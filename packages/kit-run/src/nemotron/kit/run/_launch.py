@@ -20,6 +20,7 @@ from nemotron.kit.run._executors import (
     build_executor,
     code_root,
     executor_summary,
+    import_nemo_run,
     python_entrypoint,
 )
 from nemotron.kit.run._job import Job, get_job
@@ -203,7 +204,7 @@ def launch(
 
 
 def _script(command: list[str], is_module: bool, path: str) -> Any:
-    import nemo_run as run
+    run = import_nemo_run()
 
     entry, rest = command[0], command[1:]
     if rest[:1] == ["-m"]:
@@ -227,7 +228,7 @@ def _submit(
     check: bool,
     echo: Callable[[str], Any] | None,
 ) -> Job:
-    import nemo_run as run
+    run = import_nemo_run()
 
     record = job.record
     if not dry_run and not isinstance(prof, SlurmProfile):

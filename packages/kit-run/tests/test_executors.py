@@ -1,0 +1,163 @@
+"""build_executor: the real NeMo-Run executor of each kind, packagers, launchers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nemotron.kit.run import build_executor, load_env_profile
+from nemotron.kit.run._executors import import_nemo_run
+from nemotron.kit.run.errors import ExecutorError
+
+KINDS = """
+    [local4]
+    ntasks_per_node = 4
+    env_vars = { PLAIN = "p", HF_TOKEN = "hf_secret_value" }
+
+    [slurm]
+    executor = "slurm"
+    account = "acct"
+    partition = "batch"
+    batch_partition = "long"
+    nodes = 2
+    gpus_per_node = 8
+    mem = "0"
+    exclusive = true
+    container_image = "nvcr.io/nvidia/nemo:25.07"
+    container_mounts = ["/lustre:/lustre"]
+    setup = ["module load cuda"]
+
+    [ssh]
+    extends = "slurm"
+    tunnel = "ssh"
+    host = "login.example"
+    user = "me"
+    remote_job_dir = "/lustre/me/jobs"
+
+    [docker]
+    executor = "docker"
+    container_image = "nvcr.io/nvidia/nemo:25.07"
+    gpus_per_node = 2
+    shm_size = "16g"
+
+    [skypilot]
+    executor = "skypilot"
+    cloud = "aws"
+    gpus = "H100"
+    gpus_per_node = 8
+
+    [lepton]
+    executor = "lepton"
+    container_image = "nvcr.io/nvidia/nemo:25.07"
+    resource_shape = "gpu.8xh100"
+    node_group = "ng"
+    gpus_per_node = 8
+
+    [dgxcloud]
+    executor = "dgxcloud"
+    container_image = "nvcr.io/nvidia/nemo:25.07"
+    base_url = "https://dgx.example/api/v1"
+    kube_apiserver_url = "https://k8s.example"
+    project_name = "p"
+    client_id = "id"
+    pvc_nemo_run_dir = "/pvc/nemo_run"
+    pvcs = [{ path = "/pvc", claimName = "claim" }]
+    gpus_per_node = 8
+"""
+
+
+def test_local(write_env) -> None:
+    run = import_nemo_run()
+
+    write_env(KINDS)
+    ex = build_executor(load_env_profile("local4"))
+    assert isinstance(ex, run.LocalExecutor)
+    assert ex.ntasks_per_node == 4
+    assert ex.env_vars == {"PLAIN": "p"}  # secrets never go into the executor (it is serialized)
+
+
+def test_slurm_fields_torchrun_and_partitions(write_env) -> None:
+    run = import_nemo_run()
+
+    write_env(KINDS)
+    prof = load_env_profile("slurm")
+    ex = build_executor(prof)
+    assert isinstance(ex, run.SlurmExecutor)
+    assert (ex.account, ex.partition, ex.nodes, ex.gpus_per_node, ex.mem) == (
+        "acct",
+        "batch",
+        2,
+        8,
+        "0",
+    )
+    assert ex.exclusive is True and ex.container_image.startswith("nvcr.io")
+    assert ex.container_mounts == ["/lustre:/lustre"] and ex.setup_lines == "module load cuda"
+    assert isinstance(ex.launcher, run.Torchrun) and ex.torchrun_nproc_per_node == 8
+    assert isinstance(ex.tunnel, run.LocalTunnel)
+    assert build_executor(prof, detach=True).partition == "long"
+
+
+def test_ssh_tunnel(write_env) -> None:
+    run = import_nemo_run()
+
+    write_env(KINDS)
+    ex = build_executor(load_env_profile("ssh"))
+    assert isinstance(ex.tunnel, run.SSHTunnel)
+    assert (ex.tunnel.host, ex.tunnel.user, ex.tunnel.job_dir) == (
+        "login.example",
+        "me",
+        "/lustre/me/jobs",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "cls"),
+    [("docker", "DockerExecutor"), ("lepton", "LeptonExecutor"), ("dgxcloud", "DGXCloudExecutor")],
+)
+def test_cloud_kinds(write_env, name: str, cls: str) -> None:
+    run = import_nemo_run()
+
+    write_env(KINDS)
+    ex = build_executor(load_env_profile(name))
+    assert type(ex) is getattr(run, cls)
+    assert ex.container_image == "nvcr.io/nvidia/nemo:25.07"
+    assert isinstance(ex.launcher, run.Torchrun)  # gpus_per_node > 1
+
+
+def test_skypilot_builds_or_says_how_to_install(write_env) -> None:
+    run = import_nemo_run()
+    from nemo_run.core.execution import skypilot  # imported above, quietly
+
+    write_env(KINDS)
+    prof = load_env_profile("skypilot")
+    if not skypilot._SKYPILOT_AVAILABLE:
+        with pytest.raises(ExecutorError, match=r"nemo_run\[skypilot\]"):
+            build_executor(prof)
+        pytest.skip("[skypilot] SkyPilot is not installed (pip install 'nemo_run[skypilot]')")
+    ex = build_executor(prof)
+    assert isinstance(ex, run.SkypilotExecutor) and ex.gpus == "H100"
+
+
+def test_packagers(write_env, project: Path) -> None:
+    run = import_nemo_run()
+
+    write_env(KINDS + '\n[pattern]\nextends = "slurm"\npackage_patterns = ["*.py"]\n')
+    plain = build_executor(load_env_profile("slurm"))
+    assert type(plain.packager) is run.Packager  # not a repo, no patterns: code used in place
+    assert plain.env_vars["PYTHONPATH"].split(":")[0] == str(project)
+    pattern = build_executor(load_env_profile("pattern"))
+    assert isinstance(pattern.packager, run.PatternPackager)
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    git = build_executor(load_env_profile("slurm"))
+    assert isinstance(git.packager, run.GitArchivePackager) and git.packager.basepath == str(
+        project
+    )
+
+
+def test_import_does_not_load_nemo_run() -> None:
+    code = "import sys, nemotron.kit.run; print('nemo_run' in sys.modules, 'ray' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
