@@ -88,7 +88,7 @@ def test_unknown_suffix_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigFileError, match="nope.yaml: no such config file"):
+    with pytest.raises(ConfigFileError, match=r"nope\.yaml: no such config file"):
         load_config(tmp_path / "nope.yaml")
 
 

@@ -139,7 +139,7 @@ def test_unknown_key_without_suggestion_hints_at_add(cfg: DictConfig) -> None:
 
 
 def test_list_index_out_of_range(cfg: DictConfig) -> None:
-    with pytest.raises(UnknownKeyError, match="no key 'paths.5'"):
+    with pytest.raises(UnknownKeyError, match=r"no key 'paths\.5'"):
         apply(cfg, "paths.5=x")
 
 

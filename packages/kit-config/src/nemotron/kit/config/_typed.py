@@ -288,7 +288,8 @@ def _leaf(tp: Any, value: Any, path: KeyPath, check: _Check) -> Any:
         detail = str(exc)
         where = detail.rsplit(" - at `$", 1)
         inner = f" (at {where[1].rstrip('`')})" if len(where) == 2 and where[1] != "`" else ""
-        check.problem(path, tp, value, f"expected {type_name(tp)}, got {value!r}{inner}")
+        given = f"{value!r} ({type(value).__name__})"
+        check.problem(path, tp, value, f"expected {type_name(tp)}, got {given}{inner}")
         return None
 
 
