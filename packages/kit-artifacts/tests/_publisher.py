@@ -6,13 +6,15 @@ Publishes COUNT versions of NAME to the registry at $NEMOTRON_ARTIFACTS_ROOT. Ea
 data is a folder of files whose content derives from "<TAG>-<i>", and its metadata records the
 tag, so the tests can check that every version is complete and each publish landed once.
 MODE is "ref" (register a reference) or "copy" (copy the data into the registry).
-Prints "ready" once imports are done, then one line per version published.
+Prints "ready" once imports are done, waits until the epoch time in $PUBLISHER_START_AT (if
+set, so that many publishers start together), then prints one line per version published.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 
 from nemotron.kit.artifacts import Artifact
 
@@ -33,11 +35,13 @@ def main() -> None:
         sys.argv[5],
     )
     print("ready", flush=True)
+    start_at = float(os.environ.get("PUBLISHER_START_AT", "0"))
+    time.sleep(max(0.0, start_at - time.time()))
     for i in range(count):
         token = f"{tag}-{i}"
         folder = os.path.join(workdir, token)
         make_data(folder, token)
-        art = Artifact(path=folder, metadata={"token": token})
+        art = Artifact(path=folder, metadata={"tag": token})
         art.save(name=name, copy=(mode == "copy"), digest=True)
         print(f"published {art.version} {token}", flush=True)
 

@@ -22,7 +22,7 @@ from nemotron.kit.artifacts import (
     set_lineage_tracker,
     use_artifact,
 )
-from nemotron.kit.artifacts._redact import redact_argv
+from nemotron.kit.artifacts._redact import is_secret_key, redact_argv
 
 
 class RecordingTracker:
@@ -75,6 +75,13 @@ def test_no_git_outside_a_repository(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     assert (current_run().git_commit, current_run().git_dirty) == (None, None)
+
+
+def test_secret_keys_are_whole_words() -> None:
+    secret = ["HF_TOKEN", "wandb.api_key", "apiKey", "--hf-token", "client_secret", "db.password"]
+    plain = ["total_tokens", "tokenizer", "num_tokens", "keys", "api", "secretary_name"]
+    assert [is_secret_key(k) for k in secret] == [True] * len(secret)
+    assert [is_secret_key(k) for k in plain] == [False] * len(plain)
 
 
 def test_redact_argv_forms() -> None:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
-_SECRET_KEY = re.compile(r"(token|secret|passw(or)?d|api[_-]?key)", re.IGNORECASE)
+_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_SECRET_WORDS = {"token", "secret", "password", "passwd", "apikey", "credential", "credentials"}
 MASK = "***"
 
 
 def is_secret_key(key: str) -> bool:
-    """True for keys named like a credential (`wandb.api_key`, `HF_TOKEN`, `--password`)."""
-    return bool(_SECRET_KEY.search(key))
+    """True for keys named like a credential (`wandb.api_key`, `HF_TOKEN`, `--password`).
+
+    Whole words only: `total_tokens` or `tokenizer` are not secrets.
+    """
+    words = [w.lower() for w in _WORDS.findall(key)]
+    return any(w in _SECRET_WORDS for w in words) or any(
+        a == "api" and b == "key" for a, b in itertools.pairwise(words)
+    )
 
 
 def redact_argv(argv: list[str]) -> list[str]:
