@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 _BLOCK = 32 * 1024
 _HEADER = struct.Struct("<4sHB")
@@ -56,3 +58,9 @@ def wandb_records(run_file: Path) -> list[Any]:
         record.ParseFromString(raw)
         records.append(record)
     return records
+
+
+@pytest.fixture(scope="session")
+def read_wandb() -> Callable[[Path], list[Any]]:
+    """`read_wandb(run_file)`: the records of an offline run's `.wandb` file."""
+    return wandb_records

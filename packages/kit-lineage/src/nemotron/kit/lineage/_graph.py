@@ -15,6 +15,7 @@ from typing import Any, Literal
 import msgspec
 
 from nemotron.kit.artifacts import Artifact, InputDatasetInfo, Registry, get_registry
+from nemotron.kit.artifacts.errors import UserError
 from nemotron.kit.lineage._ids import (
     artifact_id,
     input_id,
@@ -114,7 +115,7 @@ class LineageGraph:
             name, _, selector = key.rpartition(":")
             try:
                 resolved = self._registry.resolve(name, selector)
-            except Exception:  # the registry's own not-found errors
+            except UserError:  # unknown name, version or alias
                 resolved = None
             if resolved is not None and resolved.version is not None:
                 found = self.nodes.get(artifact_id(resolved.name, resolved.version))

@@ -10,6 +10,7 @@ the W&B graph starts at the raw data.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,7 @@ _BASE_FIELDS = {
     "metadata",
     "digest",
 }
+_SOURCE_IDENTITY = ("uri", "name", "revision", "split", "subset")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -100,8 +102,7 @@ def data_artifact(
     """
     wandb = import_wandb()
     art = wandb.Artifact(wandb_name(name), type=wandb_name(type_), metadata=metadata)
-    uri = path if "://" in path else Path(path).resolve().as_uri()
-    art.add_reference(uri, name="data", checksum=False)
+    _add_reference(art, path, "data")
     for upload_name, local in small_files(path, extra_files).items():
         art.add_file(local, name=upload_name)
     return art
@@ -115,16 +116,26 @@ def extra_files(artifact: Artifact) -> tuple[str | None, ...]:
 def source_artifact(info: InputDatasetInfo, type_: str = "dataset") -> Any:
     """A reference-only `wandb.Artifact` for a source dataset or tokenizer."""
     wandb = import_wandb()
-    facts = {k: v for k, v in msgspec.to_builtins(info).items() if v not in (None, [], "")}
-    facts.pop("kind", None)
+    identity = {k: v for k, v in msgspec.to_builtins(info).items() if k in _SOURCE_IDENTITY and v}
     art = wandb.Artifact(
-        wandb_name(info.name or _uri_name(info.uri)), type=type_, metadata=redact_secrets(facts)
+        wandb_name(info.name or _uri_name(info.uri)), type=type_, metadata=redact_secrets(identity)
     )
-    uri = info.uri if "://" in info.uri else Path(info.uri).resolve().as_uri()
-    if info.revision:
-        uri = f"{uri}@{info.revision}"
-    art.add_reference(uri, name="source", checksum=False)
+    with art.new_file("source.json", mode="w", encoding="utf-8") as handle:
+        json.dump(identity, handle, sort_keys=True)
+    _add_reference(art, info.uri, "source")
     return art
+
+
+def _add_reference(art: Any, location: str, name: str) -> None:
+    """Reference `location` (URL or local path) in `art` without reading or uploading it.
+
+    A local path that does not exist here (data on another machine, a moved registry) is not
+    referenced: wandb cannot reference it, and the artifact's metadata still names it.
+    """
+    if "://" in location:
+        art.add_reference(location, name=name, checksum=False)
+    elif Path(location).exists():
+        art.add_reference(Path(location).resolve().as_uri(), name=name, checksum=False)
 
 
 def tokenizer_source(artifact: Artifact) -> InputDatasetInfo | None:

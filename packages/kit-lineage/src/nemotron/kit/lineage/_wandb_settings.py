@@ -18,7 +18,10 @@ from nemotron.kit.lineage.errors import WandbConfigError
 
 __all__ = ["WandbSettings", "plain_config", "redact_secrets", "wandb_settings_from"]
 
-_SECRET_KEY = re.compile(r"token|secret|password|passwd|api_?key|credential", re.IGNORECASE)
+# `token` only as a word (hf_token, HF_TOKEN), so `total_tokens` and `tokenizer` stay visible.
+_SECRET_KEY = re.compile(
+    r"secret|passw(or)?d|api[_-]?key|credential|(?<![a-z])token(?![a-z])", re.IGNORECASE
+)
 _MODES = ("online", "offline", "disabled", "shared")
 
 
