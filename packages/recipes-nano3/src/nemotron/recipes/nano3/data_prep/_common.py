@@ -62,9 +62,21 @@ class CommonConfig:
     run: EngineConfig = field(default_factory=EngineConfig)
 
 
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSET_PREFIX = "@nano3/"
+
+
+def asset_path(path: str) -> str:
+    """`@nano3/...` names a file shipped in recipes-nano3's assets folder; other paths pass through."""
+    return str(ASSETS / path.removeprefix(ASSET_PREFIX)) if path.startswith(ASSET_PREFIX) else path
+
+
 def check_sources(sources: list[SourceConfig]) -> None:
+    """Fail on an empty source list; resolve `@nano3/` asset paths in place."""
     if not sources:
         raise DataPrepConfigError("sources", "is empty; list at least one {name, path}")
+    for source in sources:
+        source.path = asset_path(source.path)
 
 
 def work_dir(output_dir: Path, fingerprint: str) -> Path:
@@ -88,7 +100,7 @@ def dataset_inputs(sources: list[SourceConfig], shards: list[Shard], rows: dict[
         hf = source.path.startswith("hf://")
         infos.append(
             InputDatasetInfo(
-                uri=source.path,
+                uri=source.path if "://" in source.path else str(Path(source.path).resolve()),
                 name=source.name,
                 revision=source.revision,
                 split=source.split if hf else None,

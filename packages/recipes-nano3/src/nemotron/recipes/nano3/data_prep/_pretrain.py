@@ -17,6 +17,7 @@ import numpy as np
 from nemotron.recipes.nano3.data_prep._common import (
     SPLITS,
     CommonConfig,
+    asset_path,
     SplitConfig,
     bad_record_summary,
     check_sources,
@@ -165,7 +166,7 @@ def run_pretrain(cfg: PretrainDataConfig) -> Any:
     check_sources(cfg.sources)
     cfg.split.check()
     out = Path(cfg.output_dir).expanduser().resolve()
-    info = load_tokenizer_info(cfg.tokenizer, revision=cfg.tokenizer_revision, eod_token=cfg.eod_token)
+    info = load_tokenizer_info(asset_path(cfg.tokenizer), revision=cfg.tokenizer_revision, eod_token=cfg.eod_token)
     shards = plan_shards(cfg.sources, cfg.run.shard_bytes, cfg.run.hf_shards)
     text_fields = {s.name: s.text_field for s in cfg.sources}
     choice = choose_encoder(info, _verify_sample(shards, text_fields, cfg.verify_docs), cfg.encoder)

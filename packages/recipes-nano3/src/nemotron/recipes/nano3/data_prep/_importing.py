@@ -1,0 +1,121 @@
+"""Register data prepared elsewhere as artifacts (`nemotron nano3 data import ...`).
+
+Each importer checks that the folder holds what the consumers read, counts it, and publishes
+the artifact with the folder as its path (no copy).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from nemotron.recipes.nano3.data_prep._indexed import IndexedDataset
+from nemotron.recipes.nano3.data_prep.errors import InputDataError
+
+_SFT_NAMES = {"train": "training", "valid": "validation", "test": "test"}
+
+
+def _folder(path: str | Path) -> Path:
+    folder = Path(path).expanduser().resolve()
+    if not folder.is_dir():
+        raise InputDataError(str(folder), 0, "not a folder")
+    return folder
+
+
+def import_pretrain(path: str | Path, name: str = "nano3-pretrain-data") -> Any:
+    """A folder with `blend.json` (Megatron per-split form) and the `.bin`/`.idx` it lists."""
+    from nemotron.kit.artifacts import PretrainBlendsArtifact
+
+    folder = _folder(path)
+    blend_path = folder / "blend.json"
+    if not blend_path.is_file():
+        raise InputDataError(str(blend_path), 0, "missing: expected {\"train\": [weight, prefix, ...], ...}")
+    blend = json.loads(blend_path.read_text())
+    prefixes: dict[str, list[str]] = {}
+    tokens: dict[str, int] = {}
+    sequences = 0
+    for split in ("train", "valid", "test"):
+        entries = [str(x) for x in (blend.get(split) or [])]
+        names = entries[1::2] if len(entries) > 1 else entries
+        prefixes[split], tokens[split] = [], 0
+        for prefix in names:
+            full = Path(prefix) if Path(prefix).is_absolute() else folder / prefix
+            if not Path(f"{full}.idx").is_file() or not Path(f"{full}.bin").is_file():
+                raise InputDataError(str(blend_path), 0, f"split {split}: {full}.bin/.idx not found")
+            dataset = IndexedDataset.open(full)
+            prefixes[split].append(str(full))
+            tokens[split] += int(dataset.lengths.sum(dtype="int64"))
+            sequences += len(dataset)
+    artifact = PretrainBlendsArtifact(
+        path=str(folder),
+        blend_path=str(blend_path),
+        train=prefixes["train"],
+        valid=prefixes["valid"],
+        test=prefixes["test"],
+        total_tokens=sum(tokens.values()),
+        train_tokens=tokens["train"],
+        valid_tokens=tokens["valid"],
+        test_tokens=tokens["test"],
+        total_sequences=sequences,
+        metadata={"imported": True},
+    )
+    return artifact.save(name=name)
+
+
+def import_sft(path: str | Path, pack_size: int, name: str = "nano3-sft-data") -> Any:
+    """A folder with `training.idx.parquet` (or `training.npy`) and optional validation/test files."""
+    from nemotron.kit.artifacts import SFTDataArtifact
+
+    folder = _folder(path)
+    found: dict[str, str | None] = {}
+    packs = 0
+    for split, stem in _SFT_NAMES.items():
+        candidates = [folder / f"{stem}.idx.parquet", folder / f"{stem}.npy"]
+        file = next((c for c in candidates if c.is_file()), None)
+        found[split] = str(file) if file else None
+        if file is not None and file.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            packs += pq.ParquetFile(file).metadata.num_rows
+    if found["train"] is None:
+        raise InputDataError(str(folder), 0, "no training.idx.parquet or training.npy")
+    artifact = SFTDataArtifact(
+        path=str(folder),
+        pack_size=pack_size,
+        training_path=found["train"],
+        validation_path=found["valid"],
+        test_path=found["test"],
+        num_sequences=packs,
+        metadata={"imported": True},
+    )
+    return artifact.save(name=name)
+
+
+def import_rl(path: str | Path, name: str = "nano3-rl-data") -> Any:
+    """A folder with `train.jsonl` (and optionally `val.jsonl`, `test.jsonl`, `manifest.json`)."""
+    from nemotron.kit.artifacts import SplitJsonlDataArtifact
+
+    folder = _folder(path)
+    counts: dict[str, int] = {}
+    paths: dict[str, str | None] = {}
+    for split in ("train", "val", "test"):
+        file = folder / f"{split}.jsonl"
+        paths[split] = str(file) if file.is_file() else None
+        with open(file, "rb") if file.is_file() else open("/dev/null", "rb") as f:
+            counts[split] = sum(1 for line in f if line.strip())
+    if paths["train"] is None:
+        raise InputDataError(str(folder), 0, "no train.jsonl")
+    manifest = folder / "manifest.json"
+    artifact = SplitJsonlDataArtifact(
+        path=str(folder),
+        train_path=paths["train"],
+        val_path=paths["val"],
+        test_path=paths["test"],
+        train_count=counts["train"],
+        val_count=counts["val"],
+        test_count=counts["test"],
+        manifest_path=str(manifest) if manifest.is_file() else None,
+        metadata={"imported": True},
+    )
+    return artifact.save(name=name)

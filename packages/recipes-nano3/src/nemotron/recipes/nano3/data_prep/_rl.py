@@ -1,0 +1,132 @@
+"""RL data prep: prompt JSONL/Parquet -> deterministic train/val/test JSONL + manifest.json.
+
+Every record of every input shard is assigned to a split by a hash of its content (see
+`_split`), so all shards feed all splits and a rerun gives the same files. Records are written
+unchanged (one compact JSON object per line, keys in input order), which is what NeMo-RL's
+JSONL prompt datasets read (e.g. `ResponseDataset` with `input_key`/`output_key`, or the
+math environment's `problem`/`expected_answer` records). Output: `train.jsonl`, `val.jsonl`,
+`test.jsonl` and `manifest.json` (paths, counts, fields, sources).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from nemotron.recipes.nano3.data_prep._common import (
+    CommonConfig,
+    SplitConfig,
+    bad_record_summary,
+    check_sources,
+    dataset_inputs,
+    finish_work,
+    publish,
+    sum_stats,
+    work_dir,
+)
+from nemotron.recipes.nano3.data_prep._engine import run_shards, write_json_atomic
+from nemotron.recipes.nano3.data_prep._progress import Progress
+from nemotron.recipes.nano3.data_prep._sources import ReadStats, Shard, fingerprint, iter_records, plan_shards
+from nemotron.recipes.nano3.data_prep._split import split_of
+
+_NAMES = ("train", "val", "test")
+
+
+@dataclass
+class RLDataConfig(CommonConfig):
+    """RL data prep: prompt records -> train/val/test JSONL for NeMo-RL + manifest.json."""
+
+    split: SplitConfig = field(default_factory=lambda: SplitConfig(valid=0.05, test=0.05))
+    artifact_name: str = "nano3-rl-data"
+
+
+@dataclass(frozen=True)
+class _ShardParams:
+    fields: dict[str, str]
+    split: tuple[float, float, int]
+    on_bad_record: str
+    shard_dir: Path
+
+
+def split_shard(shard: Shard, p: _ShardParams) -> dict[str, Any]:
+    """Worker: write the shard's records into per-split JSONL parts."""
+    encoder = msgspec.json.Encoder()
+    valid, test, seed = p.split
+    stats = ReadStats()
+    parts: dict[str, list[bytes]] = {n: [] for n in _NAMES}
+    for record in iter_records(shard, p.fields[shard.source], p.on_bad_record, stats, whole_record=True):
+        line = encoder.encode(record)
+        parts[_NAMES[split_of(line, valid, test, seed)]].append(line + b"\n")
+    result: dict[str, Any] = {"splits": {}}
+    for name, lines in parts.items():
+        target = p.shard_dir / f"{shard.id}.{name}.jsonl"
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_bytes(b"".join(lines))
+        tmp.replace(target)
+        result["splits"][name] = {"documents": len(lines)}
+    result.update(documents=sum(len(v) for v in parts.values()), records=stats.records, bad_records=stats.bad, bad_examples=stats.bad_examples)
+    return result
+
+
+def run_rl(cfg: RLDataConfig) -> Any:
+    """Run the stage; returns the published SplitJsonlDataArtifact."""
+    from nemotron.kit.artifacts import SplitJsonlDataArtifact
+
+    started = time.time()
+    check_sources(cfg.sources)
+    cfg.split.check()
+    out = Path(cfg.output_dir).expanduser().resolve()
+    shards = plan_shards(cfg.sources, cfg.run.shard_bytes, cfg.run.hf_shards)
+    fields = {s.name: s.text_field for s in cfg.sources}
+    split = (cfg.split.valid, cfg.split.test, cfg.split.seed)
+    work = work_dir(out, fingerprint(shards, fields, split, cfg.on_bad_record))
+    (work / "shards").mkdir(parents=True, exist_ok=True)
+    params = _ShardParams(fields, split, cfg.on_bad_record, work / "shards")
+    with Progress("rl data", sum(s.size for s in shards), len(shards)) as progress:
+        results = run_shards(shards, split_shard, params, work, engine=cfg.run.engine, workers=cfg.run.workers, progress=progress, ray_address=cfg.run.ray_address)
+    counts: dict[str, int] = {}
+    paths: dict[str, str] = {}
+    for name in _NAMES:
+        target = out / f"{name}.jsonl"
+        tmp = target.with_name(f".{target.name}.tmp")
+        with open(tmp, "wb") as f:
+            for shard in shards:
+                f.write((work / "shards" / f"{shard.id}.{name}.jsonl").read_bytes())
+        tmp.replace(target)
+        counts[name] = sum(results[s.id]["splits"][name]["documents"] for s in shards)
+        paths[name] = str(target)
+    rows: dict[str, int] = {}
+    for shard in shards:
+        rows[shard.source] = rows.get(shard.source, 0) + results[shard.id]["documents"]
+    manifest = {
+        "train": paths["train"],
+        "val": paths["val"],
+        "test": paths["test"],
+        "counts": counts,
+        "fields": sorted(set(fields.values())),
+        "sources": [{"name": s.name, "path": s.path} for s in cfg.sources],
+        "split": {"valid": cfg.split.valid, "test": cfg.split.test, "seed": cfg.split.seed, "by": "blake2b(record JSON)"},
+    }
+    manifest_path = out / "manifest.json"
+    write_json_atomic(manifest_path, manifest)
+    artifact = SplitJsonlDataArtifact(
+        path=str(out),
+        train_path=paths["train"],
+        val_path=paths["val"],
+        test_path=paths["test"],
+        train_count=counts["train"],
+        val_count=counts["val"],
+        test_count=counts["test"],
+        manifest_path=str(manifest_path),
+        source_datasets=dataset_inputs(cfg.sources, shards, rows),
+        inputs=dataset_inputs(cfg.sources, shards, rows),
+        metadata={"records": sum_stats(results, "records"), **bad_record_summary(results), "elapsed_s": round(time.time() - started, 3)},
+    )
+    artifact = publish(artifact, cfg.artifact_name)
+    finish_work(out, cfg.run.keep_work)
+    print(f"rl data: train {counts['train']}, val {counts['val']}, test {counts['test']} -> {artifact.uri}")
+    return artifact

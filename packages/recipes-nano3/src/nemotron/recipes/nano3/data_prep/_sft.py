@@ -1,0 +1,319 @@
+"""SFT data prep: chat records -> template tokens + loss mask -> packed sequences per split.
+
+Workers render and tokenize their shard and spool each split's sequences to disk (token ids,
+loss mask, lengths). The driver then packs each split's lengths with best-fit decreasing and
+streams the packs, row group by row group, from the memory-mapped spools into the files
+Megatron-Bridge reads with `GPTSFTPackedParquetDataset` (`<split>.idx.parquet`, columns
+`input_ids` list<int32>, `loss_mask` list<int8>, `seq_start_id` list<int32>) or, with
+`format: npy`, `GPTSFTPackedDataset` (`<split>.npy`, an object array of the same dicts).
+As in Megatron-Bridge's `fill_packing_strategy`, `loss_mask[t]` says whether the label of
+position t (token t+1 of the same sequence) is trained on. Memory stays bounded: only lengths
+and pack assignments (a few bytes per sequence) are held in memory.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nemotron.recipes.nano3.data_prep._chat import check_conversation, segments
+from nemotron.recipes.nano3.data_prep._common import (
+    SPLITS,
+    CommonConfig,
+    asset_path,
+    SplitConfig,
+    bad_record_summary,
+    check_sources,
+    dataset_inputs,
+    finish_work,
+    publish,
+    sum_stats,
+    tokenizer_input,
+    work_dir,
+)
+from nemotron.recipes.nano3.data_prep._engine import run_shards, write_json_atomic
+from nemotron.recipes.nano3.data_prep._packing import Packing, pack_best_fit_decreasing
+from nemotron.recipes.nano3.data_prep._progress import Progress
+from nemotron.recipes.nano3.data_prep._sources import ReadStats, Shard, fingerprint, iter_records, plan_shards
+from nemotron.recipes.nano3.data_prep._split import split_of
+from nemotron.recipes.nano3.data_prep._tokenizer import TokenizerInfo, build_encoder, choose_encoder, load_tokenizer_info
+from nemotron.recipes.nano3.data_prep.errors import DataPrepConfigError
+
+_OUTPUT_NAMES = {"train": "training", "valid": "validation", "test": "test"}
+_ROWS_PER_GROUP = 256
+_BATCH = 256
+
+
+@dataclass
+class SFTDataConfig(CommonConfig):
+    """SFT data prep: chat JSONL/Parquet -> Nano 3 chat template -> packed sequences."""
+
+    tokenizer: str = ""
+    tokenizer_revision: str | None = None
+    chat_template: str | None = None
+    """Jinja template file; null = the tokenizer's own chat template."""
+    pack_size: int = 4096
+    """Tokens per pack (Megatron-Bridge `packed_sequence_size`)."""
+    long_sequences: str = "drop"
+    """Conversations longer than pack_size: `drop` (counted) or `truncate`."""
+    format: str = "parquet"
+    """`parquet` (GPTSFTPackedParquetDataset, streamed) or `npy` (GPTSFTPackedDataset)."""
+    encoder: str = "auto"
+    split: SplitConfig = field(default_factory=lambda: SplitConfig(valid=0.02, test=0.0))
+    artifact_name: str = "nano3-sft-data"
+
+
+@dataclass(frozen=True)
+class _ShardParams:
+    tokenizer: TokenizerInfo
+    encoder: str
+    template: str
+    fields: dict[str, str]
+    pack_size: int
+    truncate: bool
+    split: tuple[float, float, int]
+    on_bad_record: str
+    shard_dir: Path
+
+
+def tokenize_chat_shard(shard: Shard, p: _ShardParams) -> dict[str, Any]:
+    """Worker: render, tokenize and mask one shard; spool sequences per split."""
+    import msgspec
+
+    encoder = build_encoder(p.tokenizer, p.encoder)
+    valid, test, seed = p.split
+    field_name = p.fields[shard.source]
+    files = {
+        s: (open(p.shard_dir / f".{shard.id}.{s}.tok", "wb"), open(p.shard_dir / f".{shard.id}.{s}.mask", "wb"))  # noqa: SIM115
+        for s in SPLITS
+    }
+    lengths: dict[str, list[int]] = {s: [] for s in SPLITS}
+    stats = ReadStats()
+    dropped = truncated = 0
+
+    def flush(records: list[dict[str, Any]]) -> None:
+        nonlocal dropped, truncated
+        pieces = [segments(p.template, r, field_name) for r in records]
+        texts = [t for conv in pieces for t, _ in conv]
+        flat, offsets = encoder.encode_batch(texts)
+        train_on = np.fromiter((m for conv in pieces for _, m in conv), dtype=np.uint8, count=len(texts))
+        mask = np.repeat(train_on, np.diff(offsets))
+        bounds = np.cumsum([0] + [len(c) for c in pieces])
+        for i, record in enumerate(records):
+            lo, hi = int(offsets[bounds[i]]), int(offsets[bounds[i + 1]])
+            if hi - lo > p.pack_size:
+                if not p.truncate:
+                    dropped += 1
+                    continue
+                truncated += 1
+                hi = lo + p.pack_size
+            ids, m = flat[lo:hi].astype(np.int32), mask[lo:hi]
+            labels = np.zeros_like(m)
+            labels[:-1] = m[1:]  # loss_mask[t] trains the prediction of token t+1
+            name = SPLITS[split_of(msgspec.json.encode(record), valid, test, seed)]
+            ids.tofile(files[name][0])
+            labels.tofile(files[name][1])
+            lengths[name].append(hi - lo)
+
+    try:
+        batch: list[dict[str, Any]] = []
+        for record in iter_records(shard, field_name, p.on_bad_record, stats, _check_record(field_name), whole_record=True):
+            batch.append(record)
+            if len(batch) >= _BATCH:
+                flush(batch)
+                batch = []
+        if batch:
+            flush(batch)
+    finally:
+        for tok, msk in files.values():
+            tok.close()
+            msk.close()
+    result: dict[str, Any] = {"splits": {}}
+    for name in SPLITS:
+        stem = p.shard_dir / f"{shard.id}.{name}"
+        np.save(f"{stem}.len.npy", np.asarray(lengths[name], dtype=np.int64))
+        (p.shard_dir / f".{shard.id}.{name}.tok").replace(f"{stem}.tok")
+        (p.shard_dir / f".{shard.id}.{name}.mask").replace(f"{stem}.mask")
+        result["splits"][name] = {"documents": len(lengths[name]), "tokens": int(sum(lengths[name]))}
+    result["documents"] = sum(v["documents"] for v in result["splits"].values())
+    result["tokens"] = sum(v["tokens"] for v in result["splits"].values())
+    result.update(records=stats.records, bad_records=stats.bad, bad_examples=stats.bad_examples, dropped_too_long=dropped, truncated=truncated)
+    return result
+
+
+class _check_record:  # noqa: N801 - used like a function, picklable
+    def __init__(self, field_name: str) -> None:
+        self.field_name = field_name
+
+    def __call__(self, record: Any) -> str | None:
+        return check_conversation(record.get(self.field_name))
+
+
+class _Spool:
+    """A split's spooled sequences across shards, memory-mapped, addressed by global index."""
+
+    def __init__(self, shard_dir: Path, shards: list[Shard], split: str) -> None:
+        parts = [np.load(shard_dir / f"{s.id}.{split}.len.npy") for s in shards]
+        self.lengths = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        self._tokens = [_map(shard_dir / f"{s.id}.{split}.tok", np.int32) for s in shards]
+        self._mask = [_map(shard_dir / f"{s.id}.{split}.mask", np.uint8) for s in shards]
+        self._shard_of = np.repeat(np.arange(len(parts)), [len(x) for x in parts])
+        self._local_start = np.concatenate([np.r_[0, np.cumsum(x)[:-1]] for x in parts]).astype(np.int64) if parts else np.zeros(0, np.int64)
+
+    def gather(self, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids and loss mask of the given sequences, back to back."""
+        ids, mask = [], []
+        for i in members.tolist():
+            k, lo = int(self._shard_of[i]), int(self._local_start[i])
+            hi = lo + int(self.lengths[i])
+            ids.append(self._tokens[k][lo:hi])
+            mask.append(self._mask[k][lo:hi])
+        return np.concatenate(ids), np.concatenate(mask).astype(np.int8)
+
+
+def _map(path: Path, dtype: type) -> np.ndarray:
+    return np.memmap(path, dtype=dtype, mode="r") if path.stat().st_size else np.zeros(0, dtype)
+
+
+def _write_packs(spool: _Spool, packing: Packing, path: Path, fmt: str) -> None:
+    """Stream packs into a parquet file (row group by row group) or an .npy of dicts."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    members = packing.members()
+    tmp = path.with_name(f".{path.name}.tmp")
+    schema = pa.schema([("input_ids", pa.list_(pa.int32())), ("loss_mask", pa.list_(pa.int8())), ("seq_start_id", pa.list_(pa.int32()))])
+    rows: list[dict[str, list[int]]] = []
+    writer = pq.ParquetWriter(tmp, schema) if fmt == "parquet" else None
+    try:
+        for first in range(0, len(members), _ROWS_PER_GROUP):
+            group = members[first : first + _ROWS_PER_GROUP]
+            ids, mask = spool.gather(np.concatenate(group))
+            pack_offsets = np.cumsum([0] + [int(spool.lengths[g].sum()) for g in group])
+            starts = [np.r_[0, np.cumsum(spool.lengths[g])[:-1]].astype(np.int32) for g in group]
+            start_offsets = np.cumsum([0] + [len(s) for s in starts])
+            if writer is not None:
+                table = pa.table(
+                    {
+                        "input_ids": pa.ListArray.from_arrays(pa.array(pack_offsets, pa.int32()), pa.array(ids)),
+                        "loss_mask": pa.ListArray.from_arrays(pa.array(pack_offsets, pa.int32()), pa.array(mask)),
+                        "seq_start_id": pa.ListArray.from_arrays(pa.array(start_offsets, pa.int32()), pa.array(np.concatenate(starts) if starts else np.zeros(0, np.int32))),
+                    },
+                    schema=schema,
+                )
+                writer.write_table(table)
+            else:
+                for k in range(len(group)):
+                    lo, hi = pack_offsets[k], pack_offsets[k + 1]
+                    rows.append({"input_ids": ids[lo:hi].tolist(), "loss_mask": mask[lo:hi].tolist(), "seq_start_id": starts[k].tolist()})
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        array = np.empty(len(rows), dtype=object)
+        array[:] = rows
+        with open(tmp, "wb") as f:
+            np.save(f, array, allow_pickle=True)
+    tmp.replace(path)
+
+
+def _pack_metadata(packing: Packing) -> dict[str, Any]:
+    """Megatron-Bridge's packing metadata entry for one split."""
+    sizes = [len(m) for m in packing.members()]
+    used = np.bincount(packing.pack_of, weights=packing.lengths, minlength=packing.num_packs)
+    return {
+        "dataset_max_seqlen": int(packing.lengths.max()),
+        "max_samples_per_bin": max(sizes),
+        "packing_factor": round(len(packing.lengths) / packing.num_packs, 2),
+        "packing_efficiency": round(packing.efficiency * 100, 2),
+        "pack_size": packing.capacity,
+        "min_packed_seqlen": int(used.min()),
+    }
+
+
+def run_sft(cfg: SFTDataConfig) -> Any:
+    """Run the stage; returns the published SFTDataArtifact."""
+    from nemotron.kit.artifacts import SFTDataArtifact
+
+    started = time.time()
+    check_sources(cfg.sources)
+    cfg.split.check()
+    if cfg.long_sequences not in ("drop", "truncate"):
+        raise DataPrepConfigError("long_sequences", f"must be `drop` or `truncate`, got {cfg.long_sequences!r}")
+    if cfg.format not in ("parquet", "npy"):
+        raise DataPrepConfigError("format", f"must be `parquet` or `npy`, got {cfg.format!r}")
+    out = Path(cfg.output_dir).expanduser().resolve()
+    info = load_tokenizer_info(asset_path(cfg.tokenizer), revision=cfg.tokenizer_revision)
+    template = Path(asset_path(cfg.chat_template)).expanduser().read_text() if cfg.chat_template else info.chat_template
+    if not template:
+        raise DataPrepConfigError("chat_template", f"tokenizer {cfg.tokenizer} has no chat template; give a Jinja file")
+    shards = plan_shards(cfg.sources, cfg.run.shard_bytes, cfg.run.hf_shards)
+    choice = choose_encoder(info, [], cfg.encoder)
+    fields = {s.name: s.text_field for s in cfg.sources}
+    split = (cfg.split.valid, cfg.split.test, cfg.split.seed)
+    key = fingerprint(shards, info.digest, template, fields, cfg.pack_size, cfg.long_sequences, split, cfg.on_bad_record)
+    work = work_dir(out, key)
+    (work / "shards").mkdir(parents=True, exist_ok=True)
+    params = _ShardParams(info, choice.name, template, fields, cfg.pack_size, cfg.long_sequences == "truncate", split, cfg.on_bad_record, work / "shards")
+    print(f"sft data: {len(shards)} shards from {len(cfg.sources)} sources; encoder {choice.name} ({choice.reason})")
+    with Progress("sft data", sum(s.size for s in shards), len(shards)) as progress:
+        results = run_shards(shards, tokenize_chat_shard, params, work, engine=cfg.run.engine, workers=cfg.run.workers, progress=progress, ray_address=cfg.run.ray_address)
+    suffix = ".idx.parquet" if cfg.format == "parquet" else ".npy"
+    paths: dict[str, str | None] = dict.fromkeys(SPLITS)
+    tokens = dict.fromkeys(SPLITS, 0)
+    packs = dict.fromkeys(SPLITS, 0)
+    pack_meta: list[dict[str, Any]] = []
+    efficiency: dict[str, float] = {}
+    for name in SPLITS:
+        spool = _Spool(work / "shards", shards, name)
+        target = out / f"{_OUTPUT_NAMES[name]}{suffix}"
+        if not len(spool.lengths):
+            target.unlink(missing_ok=True)
+            continue
+        packing = pack_best_fit_decreasing(spool.lengths, cfg.pack_size)
+        _write_packs(spool, packing, target, cfg.format)
+        paths[name], tokens[name], packs[name] = str(target), int(spool.lengths.sum()), packing.num_packs
+        efficiency[name] = round(packing.efficiency, 6)
+        pack_meta.append({"split": _OUTPUT_NAMES[name], **_pack_metadata(packing)})
+    write_json_atomic(out / "packing_metadata.json", pack_meta)
+    rows: dict[str, int] = {}
+    for shard in shards:
+        rows[shard.source] = rows.get(shard.source, 0) + results[shard.id]["documents"]
+    artifact = SFTDataArtifact(
+        path=str(out),
+        pack_size=cfg.pack_size,
+        training_path=paths["train"],
+        validation_path=paths["valid"],
+        test_path=paths["test"],
+        total_tokens=sum(tokens.values()),
+        training_tokens=tokens["train"],
+        validation_tokens=tokens["valid"],
+        test_tokens=tokens["test"],
+        num_sequences=sum(packs.values()),
+        tokenizer=cfg.tokenizer,
+        source_datasets=dataset_inputs(cfg.sources, shards, rows),
+        inputs=[*dataset_inputs(cfg.sources, shards, rows), tokenizer_input(cfg.tokenizer, info.digest)],
+        metadata={
+            "format": cfg.format,
+            "reader": "megatron.bridge.data.datasets." + ("packed_parquet.GPTSFTPackedParquetDataset" if cfg.format == "parquet" else "sft.GPTSFTPackedDataset"),
+            "packing": "best_fit_decreasing",
+            "packing_efficiency": efficiency,
+            "packs_per_split": packs,
+            "conversations": sum_stats(results, "documents"),
+            "conversations_per_split": {s: sum(r["splits"][s]["documents"] for r in results.values()) for s in SPLITS},
+            "dropped_too_long": sum_stats(results, "dropped_too_long"),
+            "truncated": sum_stats(results, "truncated"),
+            "encoder": choice.name,
+            "packing_metadata_path": str(out / "packing_metadata.json"),
+            **bad_record_summary(results),
+            "elapsed_s": round(time.time() - started, 3),
+        },
+    )
+    artifact = publish(artifact, cfg.artifact_name)
+    finish_work(out, cfg.run.keep_work)
+    print(f"sft data: {artifact.metadata['conversations']:,} conversations -> {artifact.num_sequences:,} packs of {cfg.pack_size} ({efficiency}) -> {artifact.uri}")
+    return artifact
