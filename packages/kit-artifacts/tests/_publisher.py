@@ -6,7 +6,7 @@ Publishes COUNT versions of NAME to the registry at $NEMOTRON_ARTIFACTS_ROOT. Ea
 data is a folder of files whose content derives from "<TAG>-<i>", and its metadata records the
 tag, so the tests can check that every version is complete and each publish landed once.
 MODE is "ref" (register a reference) or "copy" (copy the data into the registry).
-Prints "ready" once imports are done, waits until the epoch time in $PUBLISHER_START_AT (if
+Prints "ready" once imports and run capture are done, waits until the epoch time in $PUBLISHER_START_AT (if
 set, so that many publishers start together), then prints one line per version published.
 """
 
@@ -16,7 +16,7 @@ import os
 import sys
 import time
 
-from nemotron.kit.artifacts import Artifact
+from nemotron.kit.artifacts import Artifact, current_run, get_registry
 
 
 def make_data(folder: str, token: str, files: int = 8, size: int = 8192) -> None:
@@ -34,6 +34,7 @@ def main() -> None:
         sys.argv[4],
         sys.argv[5],
     )
+    current_run(), get_registry()  # capture git/host info and import everything first
     print("ready", flush=True)
     start_at = float(os.environ.get("PUBLISHER_START_AT", "0"))
     time.sleep(max(0.0, start_at - time.time()))

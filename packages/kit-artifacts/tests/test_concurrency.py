@@ -101,7 +101,7 @@ def test_publishers_killed_at_random_points(registry: Registry, tmp_path: Path) 
         child = _spawn(name, 10_000, mode, f"r{round_}", tmp_path / "work")
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.0, 0.25))
+        time.sleep(rng.uniform(0.0, 0.15))
         child.send_signal(signal.SIGKILL)
         child.communicate(timeout=30)
         staging = Path(registry.root) / name / ".staging"

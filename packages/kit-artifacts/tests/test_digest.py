@@ -36,7 +36,11 @@ def test_default_is_fastest_installed() -> None:
 def test_sensitive_to_content_rename_and_new_files(tree: Path) -> None:
     base = compute_digest(tree)
     (tree / "metadata.json").write_text("{}")  # the artifact's own metadata is left out
+    (tree / ".vm-123-0a1b2c-metadata.json").write_text('{"half')  # and a killed write's temp
     assert compute_digest(tree) == base
+    (tree / "shard0" / "metadata.json").write_text("{}")  # but not deeper files of that name
+    assert compute_digest(tree) != base
+    (tree / "shard0" / "metadata.json").unlink()
     target = tree / "shard0" / "w0.bin"
     data = bytearray(target.read_bytes())
     data[500] ^= 1

@@ -11,7 +11,6 @@ starts), so `import nemotron.kit.artifacts` stays instant.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from nemotron.kit.artifacts.errors import (
     ArtifactNotFoundError,
@@ -28,7 +27,10 @@ from nemotron.kit.artifacts.errors import (
     VersionNotFoundError,
 )
 
+TYPE_CHECKING = False  # not `from typing import ...`: typing alone costs more than this package
 if TYPE_CHECKING:
+    from typing import Any
+
     from nemotron.kit.artifacts._digest import compute_digest
     from nemotron.kit.artifacts._lineage import (
         LineageHook,

@@ -3,7 +3,8 @@
 The digest string names its algorithm: `xxh3_128:<hex>` (xxhash, the `digest` extra),
 `blake3:<hex>` (if the blake3 package is installed) or `blake2b:<hex>` (stdlib fallback).
 A folder's digest hashes, in path order, each file's relative path, size and own hash;
-the artifact's own `metadata.json` at the top of the folder is left out (it changes on publish).
+the artifact's own `metadata.json` at the top of the folder is left out (it changes on publish),
+and so are temp files of an interrupted metadata write (`.<host>-<pid>-<rand>-metadata.json`).
 """
 
 from __future__ import annotations
@@ -73,10 +74,16 @@ def _list_files(path: str) -> list[tuple[str, str]]:
         for name in files:
             full = os.path.join(folder, name)
             rel = os.path.relpath(full, path).replace(os.sep, "/")
-            if rel != METADATA_FILE:
+            if not _own_metadata(rel):
                 found.append((rel, full))
     found.sort()
     return found
+
+
+def _own_metadata(rel: str) -> bool:
+    return rel == METADATA_FILE or (
+        rel.startswith(".") and "/" not in rel and rel.endswith("-" + METADATA_FILE)
+    )
 
 
 def _hash_file(new: Hasher, file: str) -> tuple[int, str]:

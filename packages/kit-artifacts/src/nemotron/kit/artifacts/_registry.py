@@ -22,6 +22,7 @@ import msgspec
 from nemotron.kit.artifacts._lineage import get_lineage_tracker
 from nemotron.kit.artifacts._metadata_io import read_metadata, write_metadata
 from nemotron.kit.artifacts._models import (
+    METADATA_FILE,
     SCHEMA_VERSION,
     Artifact,
     build,
@@ -160,7 +161,15 @@ class Registry:
             self.store.write_atomic(f"{name}/aliases/{alias}", f"{n}\n".encode())
         self.store.clean_staging(name)
         path = self.store.full(f"{name}/versions/{n}/{stored_path}") if copy else source
-        return msgspec.structs.replace(artifact, name=name, version=n, path=path)
+        published = msgspec.structs.replace(artifact, name=name, version=n, path=path)
+        if copy:  # the copy's own metadata.json learns its version (temp file in .staging)
+            meta = (
+                f"{stored_path}/{METADATA_FILE}"
+                if stored_path == "data"
+                else (f"{stored_path}.{METADATA_FILE}")
+            )
+            self.store.write_atomic(f"{name}/versions/{n}/{meta}", encode(published))
+        return published
 
     def alias(self, name: str, version: Selector, alias: str) -> int:
         """Point `alias` at a live version of `name` (atomically); return the version number."""
@@ -357,7 +366,8 @@ def save_artifact(
     artifact.name, artifact.version = name, None
     write_metadata(artifact)
     published = registry.publish(artifact, name, copy=copy, aliases=aliases)
-    write_metadata(published)
+    if not copy:  # (a copy's metadata is written by publish, inside the registry)
+        write_metadata(published)
     for field in artifact.__struct_fields__:
         setattr(artifact, field, getattr(published, field))
     tracker = get_lineage_tracker()
