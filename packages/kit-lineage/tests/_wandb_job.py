@@ -49,7 +49,11 @@ def main(stage: str, folder: str) -> None:
             source_datasets=[
                 InputDatasetInfo(uri="hf://nvidia/Nemotron-CC", name="nemotron-cc", revision="r1"),
             ],
-            inputs=[InputDatasetInfo(uri="/raw/code-jsonl", name="code", split="train")],
+            inputs=[
+                InputDatasetInfo(uri="/raw/code-jsonl", name="code", split="train"),
+                # how recipes list the tokenizer (the `tokenizer` field names it too)
+                InputDatasetInfo(uri="hf://nvidia/Nemotron-Tokenizer", name="tokenizer"),
+            ],
         ).save(name="Blends")
     else:
         assert tracker is not None

@@ -135,15 +135,15 @@ def test_prep_run_logs_sources_tokenizer_and_the_data_artifact(
     )
     assert list(run.tags) == ["nano3", "prep", "extra-tag"]
     arts = _artifacts(offline_runs, "prep")
-    assert set(arts) == {"nemotron-cc", "code", "tokenizer-nvidia-Nemotron-Tokenizer", "Blends"}
+    assert set(arts) == {"nemotron-cc", "code", "tokenizer", "Blends"}
 
     # inputs: marked "use after commit", which `wandb sync` turns into use_artifact
-    for name in ("nemotron-cc", "code", "tokenizer-nvidia-Nemotron-Tokenizer"):
+    for name in ("nemotron-cc", "code", "tokenizer"):
         assert arts[name].use_after_commit and arts[name].user_created, name
     cc = arts["nemotron-cc"]
     assert cc.type == "dataset" and _entries(cc)["source"].ref == "hf://nvidia/Nemotron-CC"
     assert json.loads(cc.metadata)["revision"] == "r1"
-    assert arts["tokenizer-nvidia-Nemotron-Tokenizer"].type == "tokenizer"
+    assert arts["tokenizer"].type == "tokenizer"
     assert set(_entries(arts["code"])) == {"source.json"}  # /raw/code-jsonl is not on this host
 
     blends = arts["Blends"]
@@ -161,6 +161,7 @@ def test_prep_run_logs_sources_tokenizer_and_the_data_artifact(
     assert meta["producer"]["run_id"] == "prep-1" and "git_commit" in meta["producer"]
     assert {i["ref"] for i in meta["inputs"]} == {
         "source:/raw/code-jsonl",
+        "source:hf://nvidia/Nemotron-Tokenizer",
         "source:hf://nvidia/Nemotron-CC@r1",
     }
     lineage = _config(offline_runs, "prep")["nemotron_lineage"]

@@ -7,12 +7,13 @@ Uses the real wandb library in offline mode in this process (the conftest sets
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from nemotron.kit.artifacts import Artifact, set_lineage_tracker
+from nemotron.kit.artifacts import Artifact, PretrainBlendsArtifact, set_lineage_tracker
 from nemotron.kit.lineage import (
     FileTracker,
     LineageGraph,
@@ -65,3 +66,20 @@ def test_wandb_failure_warns_once_and_keeps_lineage_locally(
     record = LineageGraph.from_registry().runs["flaky-run"]
     assert [a.ref for a in record.produced] == ["Ok:v1", "A:v1", "B:v1"]
     assert record.exit_code == 0 and record.wandb is not None and record.wandb["id"] == run.id
+
+
+def test_tokenizer_named_only_by_field_becomes_its_own_artifact(
+    tmp_path: Path, read_wandb: Callable[[Path], list[Any]]
+) -> None:
+    run = init_wandb_if_configured({"wandb": {"project": "p", "mode": "offline"}})
+    folder = _artifact(tmp_path, "blend").path
+    PretrainBlendsArtifact(path=folder, tokenizer="nvidia/Tok").save(name="Blend")
+    finish_wandb(0)
+    records = read_wandb(next(Path(run.dir).parent.glob("run-*.wandb")))
+    arts = {
+        r.artifact.name: r.artifact for r in records if r.WhichOneof("record_type") == "artifact"
+    }
+    assert set(arts) == {"tokenizer-nvidia-Tok", "Blend"}
+    tok = arts["tokenizer-nvidia-Tok"]
+    assert tok.type == "tokenizer" and tok.use_after_commit
+    assert {c.path: c.ref for c in tok.manifest.contents}["source"] == "hf://nvidia/Tok"

@@ -44,20 +44,20 @@ def render_text(
     step = graph.parents if direction == "ancestors" else graph.children
     lines = [_describe(root)]
     expanded = {root.id}
-
-    def walk(node_id: str, prefix: str) -> None:
-        kids = step(node_id)
-        for index, kid in enumerate(kids):
-            last = index == len(kids) - 1
-            branch, indent = ("└── ", "    ") if last else ("├── ", "│   ")
-            if kid.id in expanded:
-                lines.append(f"{prefix}{branch}{kid.label}  (see above)")
-                continue
-            expanded.add(kid.id)
-            lines.append(f"{prefix}{branch}{_describe(kid)}")
-            walk(kid.id, prefix + indent)
-
-    walk(root.id, "")
+    # Depth-first with an explicit stack: lineage chains can be thousands of versions deep.
+    stack: list[tuple[LineageNode, str, bool]] = [
+        (kid, "", i == 0) for i, kid in enumerate(reversed(step(root.id)))
+    ]
+    while stack:
+        node, prefix, last = stack.pop()
+        branch, indent = ("└── ", "    ") if last else ("├── ", "│   ")
+        if node.id in expanded:
+            lines.append(f"{prefix}{branch}{node.label}  (see above)")
+            continue
+        expanded.add(node.id)
+        lines.append(f"{prefix}{branch}{_describe(node)}")
+        kids = step(node.id)
+        stack.extend((kid, prefix + indent, i == 0) for i, kid in enumerate(reversed(kids)))
     return "\n".join(lines) + "\n"
 
 

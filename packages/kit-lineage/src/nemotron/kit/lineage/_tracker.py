@@ -127,10 +127,10 @@ class NoOpTracker(LineageTracker):
 
 
 def ensure_tracker() -> LineageTracker:
-    """Return the current tracker, installing a `FileTracker` when none is set.
+    """The active current tracker; installs a new `FileTracker` when there is none.
 
-    A hook set by someone else (not a `LineageTracker`) is left in place and wrapped in
-    nothing: a new `FileTracker` is returned without replacing it.
+    A finished tracker is replaced. A hook that is not a `LineageTracker` (someone else's)
+    stays installed, and a `FileTracker` that is not installed is returned.
     """
     from nemotron.kit.lineage._file_tracker import FileTracker
 

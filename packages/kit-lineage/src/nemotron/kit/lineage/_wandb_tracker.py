@@ -187,13 +187,15 @@ class WandbTracker(LineageTracker):
         self._use({**ref_metadata(info), "type": type_}, lambda: source_artifact(info, type_))
 
     def _log_output(self, artifact: Artifact) -> None:
-        for item in lineage_inputs(artifact):
+        inputs = lineage_inputs(artifact)
+        for item in inputs:
             if isinstance(item, InputDatasetInfo):
-                self._use_source(item)
+                self._use_source(item, "tokenizer" if _is_tokenizer(item) else "dataset")
             else:
                 self._use_artifact(item)
         tokenizer = tokenizer_source(artifact)
-        if tokenizer is not None:
+        listed = any(isinstance(i, InputDatasetInfo) and _is_tokenizer(i) for i in inputs)
+        if tokenizer is not None and not listed:
             self._use_source(tokenizer, "tokenizer")
         meta = artifact_metadata(artifact)
         self._outputs.append(
@@ -224,3 +226,8 @@ def _load(ref: ArtifactRef) -> Artifact | None:
         return Artifact.from_uri(ref.uri)
     except Exception:  # moved, deleted or another registry: the ref is enough
         return None
+
+
+def _is_tokenizer(info: InputDatasetInfo) -> bool:
+    """Recipes list the tokenizer as an input named `tokenizer...`."""
+    return (info.name or "").startswith("tokenizer")
