@@ -155,7 +155,9 @@ def test_stage_help_shows_configs_inputs_profiles_examples(cli: Cli, workdir: Pa
 
 
 @pytest.mark.slow
-def test_local_run_attached_then_downstream_stage_reports_artifacts(cli: Cli, workdir: Path) -> None:
+def test_local_run_attached_then_downstream_stage_reports_artifacts(
+    cli: Cli, workdir: Path
+) -> None:
     prep = cli("demo", "data", "prep", "run", "rows=3")
     assert prep.code == 0, prep.err
     assert "wrote 3 rows" in prep.out

@@ -51,7 +51,9 @@ def _registry() -> Any:
 
 
 @artifacts_app.command("list")
-def list_(name: Annotated[str | None, typer.Argument(help="List this name's versions.")] = None) -> None:
+def list_(
+    name: Annotated[str | None, typer.Argument(help="List this name's versions.")] = None,
+) -> None:
     """List artifact names (latest version, type, aliases) or one name's versions."""
     registry = _registry()
     if name is None:
@@ -77,7 +79,9 @@ def list_(name: Annotated[str | None, typer.Argument(help="List this name's vers
         tags = [a for a, v in aliases.items() if v == art.version]
         run = art.producer.run_id if art.producer is not None else "-"
         uri = art.uri + (f" ({', '.join(tags)})" if tags else "")
-        typer.echo(f"{uri:<36} {type(art).__name__:<24} {art.created_at!s:<26} {run:<40} {art.path}")
+        typer.echo(
+            f"{uri:<36} {type(art).__name__:<24} {art.created_at!s:<26} {run:<40} {art.path}"
+        )
 
 
 @artifacts_app.command("show")
