@@ -7,7 +7,6 @@ import io
 import json
 import os
 import shlex
-import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -90,6 +89,22 @@ def _spread(profile: BaseProfile, command: list[str]) -> list[str]:
             *command,
         ]
     return command
+
+
+@contextlib.contextmanager
+def _quiet_io(log: io.StringIO) -> Iterator[None]:
+    """NeMo-Run's console output into `log`; stdin closed (its shell helper reads stdin)."""
+    saved = sys.stdin
+    with (
+        open(os.devnull) as devnull,
+        contextlib.redirect_stdout(log),
+        contextlib.redirect_stderr(log),
+    ):
+        sys.stdin = devnull
+        try:
+            yield
+        finally:
+            sys.stdin = saved
 
 
 @contextlib.contextmanager
@@ -249,7 +264,7 @@ def _submit(
     nemo_log = io.StringIO()
     exp: Any = None
     try:
-        with contextlib.redirect_stdout(nemo_log), contextlib.redirect_stderr(nemo_log):
+        with _quiet_io(nemo_log):
             exp = run.Experiment(
                 record.name,
                 executor=executor,
@@ -303,7 +318,7 @@ def _submit(
     save_record(record, job._root)
 
     if detach:
-        with contextlib.redirect_stdout(nemo_log), contextlib.redirect_stderr(nemo_log):
+        with _quiet_io(nemo_log):
             exp.__exit__(None, None, None)
         return job
     return _attach(job, exp, nemo_log, secret_env, check=check, echo=echo)
@@ -335,7 +350,7 @@ def _attach(
                 echo(f"job {job.id} keeps running; `nemotron jobs logs {job.id}` follows it")
             raise
     finally:
-        with contextlib.redirect_stdout(nemo_log), contextlib.redirect_stderr(nemo_log):
+        with _quiet_io(nemo_log):
             exp.__exit__(None, None, None)
         _write_nemo_log(job, nemo_log, secret_env)
     if check:
@@ -475,18 +490,21 @@ def _spawn_local_worker(
         "jobs_dir": str(job.folder.parent),
     }
     write_json(job.folder / "request.json", redact(request))
-    log = open(job.folder / "worker.log", "ab")  # noqa: SIM115 - handed to the child
     env = {**os.environ, **secret_env}
-    proc = subprocess.Popen(
+    log = str(job.folder / "worker.log")
+    # posix_spawn, not Popen: the worker outlives this process in its own session.
+    pid = os.posix_spawn(
+        sys.executable,
         [sys.executable, "-m", "nemotron.kit.run._worker", str(job.folder)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        env=env,
-        start_new_session=True,
+        env,
+        file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
+            (os.POSIX_SPAWN_DUP2, 1, 2),
+        ],
+        setsid=True,
     )
-    log.close()
-    job.record.pid = proc.pid
+    job.record.pid = pid
     job.record.state = "SUBMITTED"
     save_record(job.record, job._root)
     return job
