@@ -191,11 +191,32 @@ def test_leftover_staging_is_ignored_and_cleaned(registry: Registry, data_dir: P
     assert list(staging.iterdir()) == []
 
 
-def test_publish_failure_leaves_nothing_visible(registry: Registry, tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):  # copy of data that does not exist
+def test_publish_failures_leave_nothing_visible(registry: Registry, tmp_path: Path) -> None:
+    with pytest.raises(ArtifactNotFoundError, match="the path does not exist"):
         registry.publish(Artifact(path=str(tmp_path / "missing")), "m", copy=True)
+    unreadable = tmp_path / "unreadable"
+    (unreadable / "sub").mkdir(parents=True)
+    os.symlink(tmp_path / "gone", unreadable / "sub" / "dangling")  # copytree fails on it
+    with pytest.raises(RegistryError, match="publishing 'm' failed") as info:
+        registry.publish(Artifact(path=str(unreadable)), "m", copy=True)
+    assert isinstance(info.value, RunError) and info.value.root == registry.root
     assert registry.list_versions("m") == []
     assert list((Path(registry.root) / "m" / ".staging").iterdir()) == []
+
+
+def test_remote_data_path_keeps_metadata_beside_it(registry: Registry) -> None:
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    fs.pipe_file("/bench-data/ckpt/w.bin", b"w")
+    fs.pipe_file("/bench-data/t.jsonl", b"{}")
+    ModelArtifact(path="memory://bench-data/ckpt", step=3).save(name="remote")
+    Artifact(path="memory://bench-data/t.jsonl").save(name="remote-file")
+    assert fs.isfile("/bench-data/ckpt/metadata.json")
+    assert fs.isfile("/bench-data/t.jsonl.metadata.json")
+    assert ModelArtifact.load("memory://bench-data/ckpt").step == 3
+    assert ModelArtifact.from_uri("art://remote").path == "memory://bench-data/ckpt"
+    fs.rm("/bench-data", recursive=True)
 
 
 def test_errors_classify(tmp_path: Path) -> None:

@@ -36,9 +36,9 @@ def metadata_file(path: str) -> str:
     """Where the metadata of the artifact at `path` lives."""
     if is_url(path):
         fs, fpath = url_fs(path)
-        if fs.isdir(fpath):
-            return path.rstrip("/") + "/" + METADATA_FILE
-        return path + "." + METADATA_FILE
+        if fs.isfile(fpath):
+            return path + "." + METADATA_FILE
+        return path.rstrip("/") + "/" + METADATA_FILE
     if os.path.isdir(path) or not os.path.exists(path):
         return os.path.join(path, METADATA_FILE)
     return path + "." + METADATA_FILE

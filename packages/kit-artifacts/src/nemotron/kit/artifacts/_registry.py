@@ -40,6 +40,7 @@ from nemotron.kit.artifacts.errors import (
     ArtifactNotFoundError,
     InvalidNameError,
     NoDigestError,
+    RegistryError,
     VersionInUseError,
     VersionNotFoundError,
 )
@@ -154,12 +155,18 @@ class Registry:
             if copy
             else source
         )
+        if copy and not os.path.exists(source):
+            raise ArtifactNotFoundError(source, root=None)
         record = encode(artifact, name=name, version=None, path=stored_path)
-        n = self.store.publish(name, record, source if copy else None, self._pointer(name) + 1)
-        self._advance_latest(name, n)
-        for alias in aliases:
-            self.store.write_atomic(f"{name}/aliases/{alias}", f"{n}\n".encode())
-        self.store.clean_staging(name)
+        try:
+            first = self._pointer(name) + 1
+            n = self.store.publish(name, record, source if copy else None, first)
+            self._advance_latest(name, n)
+            for alias in aliases:
+                self.store.write_atomic(f"{name}/aliases/{alias}", f"{n}\n".encode())
+            self.store.clean_staging(name)
+        except OSError as err:
+            raise RegistryError(self.root, f"publishing {name!r} failed: {err}") from err
         path = self.store.full(f"{name}/versions/{n}/{stored_path}") if copy else source
         published = msgspec.structs.replace(artifact, name=name, version=n, path=path)
         if copy:  # the copy's own metadata.json learns its version (temp file in .staging)
