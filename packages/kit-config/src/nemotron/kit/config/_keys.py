@@ -116,16 +116,33 @@ class Sources:
         return None
 
 
-_SOURCES: weakref.WeakKeyDictionary[Any, Sources] = weakref.WeakKeyDictionary()
+class IdentityWeakMap:
+    """Values keyed by object identity, dropped when the key object is collected.
+
+    DictConfig compares and hashes by content (resolving interpolations), so a
+    `WeakKeyDictionary` would mix up equal configs and recurse inside resolvers.
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[int, tuple[weakref.ref[Any], Any]] = {}
+
+    def get(self, obj: Any) -> Any:
+        item = self._items.get(id(obj))
+        return item[1] if item is not None and item[0]() is obj else None
+
+    def set(self, obj: Any, value: Any) -> None:
+        key = id(obj)
+        self._items[key] = (weakref.ref(obj, lambda _ref: self._items.pop(key, None)), value)
+
+
+_SOURCES = IdentityWeakMap()
 
 
 def sources_of(cfg: Any) -> Sources:
     """The sources recorded for `cfg` (an empty map for a config kit-config did not build)."""
-    try:
-        return _SOURCES.get(cfg) or Sources()
-    except TypeError:
-        return Sources()
+    found = _SOURCES.get(cfg)
+    return found if isinstance(found, Sources) else Sources()
 
 
 def attach_sources(cfg: Any, sources: Sources) -> None:
-    _SOURCES[cfg] = sources
+    _SOURCES.set(cfg, sources)

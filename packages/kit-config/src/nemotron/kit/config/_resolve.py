@@ -11,13 +11,13 @@ config resolves a given reference once (so `latest` means one version for the wh
 from __future__ import annotations
 
 import re
-import weakref
 from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from nemotron.kit.artifacts.errors import NemotronError
+from nemotron.kit.config._keys import IdentityWeakMap
 from nemotron.kit.config.errors import (
     ArtifactReferenceError,
     InterpolationError,
@@ -25,7 +25,7 @@ from nemotron.kit.config.errors import (
 )
 
 _ENV_MISSING = re.compile(r"Environment variable '([^']+)' not found")
-_ARTIFACTS: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+_ARTIFACTS = IdentityWeakMap()  # root config -> {reference: artifact}
 
 
 def resolve_to_container(cfg: DictConfig | ListConfig) -> Any:
@@ -55,7 +55,10 @@ def translate_interpolation_error(exc: OmegaConfBaseException) -> InterpolationE
 def _art_resolver(name: str, field: str = "path", *, _root_: Any, _node_: Any) -> Any:
     key = getattr(_node_, "_get_full_key", lambda _k: "?")(None) or "?"
     ref = _reference(str(name), _root_, key)
-    cache = _ARTIFACTS.setdefault(_root_, {})
+    cache = _ARTIFACTS.get(_root_)
+    if cache is None:
+        cache = {}
+        _ARTIFACTS.set(_root_, cache)
     if ref not in cache:
         from nemotron.kit.artifacts import use_artifact
 
@@ -91,8 +94,9 @@ def _field(artifact: Any, field: str, key: str, name: str) -> Any:
         **(getattr(artifact, "extra", None) or {}),
         **(getattr(artifact, "metadata", None) or {}),
     }
-    if hasattr(artifact, field) and not field.startswith("_"):
-        value = getattr(artifact, field)
+    attribute = getattr(artifact, field, None) if not field.startswith("_") else None
+    if attribute is not None or (hasattr(artifact, field) and field not in extras):
+        value = attribute
     elif field in extras:
         value = extras[field]
     else:
