@@ -29,14 +29,11 @@ ENV = """
     time = "00:05:00"
     env_vars = { FROM_PROFILE = "yes" }
 """
-SHOW = (
-    """
+SHOW = """
     import os, sys
     print("job", sys.argv[1:], os.environ["NEMOTRON_RUN_ID"], os.environ.get("FROM_PROFILE"),
-          os.environ.get("HF_TOKEN") == "%s", os.environ.get("SLURM_JOB_ID") is not None)
-"""
-    % SECRET
-)
+          os.environ.get("HF_TOKEN") == "SECRET", os.environ.get("SLURM_JOB_ID") is not None)
+""".replace('"SECRET"', repr(SECRET))
 
 
 def test_attached_success_and_secret_scan(write_env, script, project: Path) -> None:
