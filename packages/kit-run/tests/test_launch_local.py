@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 
@@ -130,15 +131,15 @@ def test_local_detached_cancel(write_env, script) -> None:
     assert get_job(job.id).status() == "CANCELLED"
     pid = job.record.pid
     assert pid is not None
-    for _ in range(50):
+    for _ in range(50):  # the worker (our child here) and its job are gone
+        os.waitpid(pid, os.WNOHANG)
         try:
             os.kill(pid, 0)
-        except ProcessLookupError:
+        except (ProcessLookupError, ChildProcessError):
             break
-        os.waitpid(pid, os.WNOHANG)
-        import time
-
         time.sleep(0.1)
+    else:
+        pytest.fail(f"worker {pid} still running after cancel")
 
 
 @pytest.mark.parametrize("profile", ["dev", "slurm", "rayslurm", "docker", "lepton", "dgxcloud"])
