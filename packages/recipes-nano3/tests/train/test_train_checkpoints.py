@@ -22,7 +22,9 @@ def test_megatron_bridge_step_comes_from_the_tracker_file(megatron_bridge_checkp
     assert info.loss is None  # a checkpoint alone carries no loss
 
 
-def test_megatron_bridge_loss_from_train_summary_of_the_same_step(megatron_bridge_checkpoint) -> None:
+def test_megatron_bridge_loss_from_train_summary_of_the_same_step(
+    megatron_bridge_checkpoint,
+) -> None:
     root = megatron_bridge_checkpoint((10, 20))
     write_train_summary(root, 20, 2.75)
     assert read_megatron_bridge_checkpoint(root).loss == 2.75
@@ -32,7 +34,9 @@ def test_megatron_bridge_loss_from_train_summary_of_the_same_step(megatron_bridg
 def test_megatron_bridge_explicit_step_and_missing_step(megatron_bridge_checkpoint) -> None:
     root = megatron_bridge_checkpoint((10, 20))
     assert read_megatron_bridge_checkpoint(root, step=10).path.name == "iter_0000010"
-    with pytest.raises(CheckpointNotFoundError, match=r"no iter_0000015/.*iter_0000010, iter_0000020"):
+    with pytest.raises(
+        CheckpointNotFoundError, match=r"no iter_0000015/.*iter_0000010, iter_0000020"
+    ):
         read_megatron_bridge_checkpoint(root, step=15)
 
 

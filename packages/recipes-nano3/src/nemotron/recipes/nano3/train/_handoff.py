@@ -47,6 +47,8 @@ class Handoff:
     publish_as: str
     """Registry name of the `ModelArtifact` published for the final checkpoint."""
     inputs: dict[str, str | None] = field(default_factory=dict)
+    used_artifacts: list[str] = field(default_factory=list)
+    """Exact versions (`art://Name:vN`) the config resolved: the lineage of what is trained."""
 
     def write(self, folder: str | Path | None = None) -> Path:
         """Write `handoff.yaml` (and returns its path) in `folder` (default: the output folder)."""

@@ -29,11 +29,16 @@ __all__ = ["main", "prepare_stage", "run_stage"]
 
 def prepare_stage(stage: str, argv: Sequence[str]) -> Handoff:
     """Steps 1-2: resolve the stage config and build the hand-off (no library needed)."""
+    import dataclasses
+
+    from nemotron.kit.artifacts import ArtifactRef, run_inputs
     from nemotron.kit.config import cli
 
     ours, library_overrides = split_overrides(argv)
     cfg = cli(StageConfig, argv=ours)
-    return build_handoff(stage, cfg, library_overrides)
+    handoff = build_handoff(stage, cfg, library_overrides)
+    used = [ref.uri for ref in run_inputs() if isinstance(ref, ArtifactRef)]
+    return dataclasses.replace(handoff, used_artifacts=used)
 
 
 def run_stage(stage: str, argv: Sequence[str]) -> ModelArtifact | None:

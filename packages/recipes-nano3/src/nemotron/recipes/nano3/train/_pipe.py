@@ -1,0 +1,156 @@
+"""`nemotron nano3 pipe`: data prep -> pretrain -> SFT -> RL as one experiment.
+
+Every step runs through `_pipe_step`, which points a per-pipe alias (`pipe-<id>`) at the
+artifact versions the step published; the next steps read `art://<name>:pipe-<id>` instead of
+`:latest`, so each consumes exactly what the previous step produced even if another run publishes
+the same names meanwhile. On Slurm all steps are submitted at once, each `afterok` the one before;
+attached, the pipe follows them in order and a failed step stops the chain (the later jobs are
+cancelled) with an error naming the step and its logs.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nemotron.recipes.nano3.train.errors import StageConfigError, StageFailedError
+
+__all__ = ["PipeStep", "plan_pipe", "run_pipe"]
+
+STEP_MODULE = "nemotron.recipes.nano3.train._pipe_step"
+_URI = re.compile(r"^art://([^:]+)(?::[^:]+)?$")
+
+
+@dataclass(frozen=True)
+class PipeStep:
+    """One stage of the pipe and the command line its job runs."""
+
+    name: str
+    module: str
+    config_file: Path
+    overrides: tuple[str, ...]
+    alias: str
+
+    def args(self) -> list[str]:
+        """Arguments of the `_pipe_step` module for this step."""
+        return [
+            "--alias",
+            self.alias,
+            "--",
+            self.module,
+            "--config",
+            str(self.config_file),
+            *self.overrides,
+        ]
+
+
+def plan_pipe(
+    stages: Sequence[tuple[str, Any, Sequence[str]]],
+    config: str | None,
+    pipe_id: str | None = None,
+) -> list[PipeStep]:
+    """The steps of one pipe run.
+
+    Args:
+        stages: (step name, kit-cli `Stage`, config keys pinned to the pipe alias) in run order.
+        config: Config name (or path) used for every stage (`tiny`, `default`, ...).
+        pipe_id: Id of this pipe run (default: a new one).
+    """
+    from nemotron.kit.config import load_config
+
+    alias = f"pipe-{pipe_id or uuid.uuid4().hex[:8]}"
+    steps = []
+    for name, stage, pinned in stages:
+        config_file = stage.resolve_config(config)
+        cfg = load_config(config_file)
+        overrides = tuple(f"{key}={_pin(cfg, key, alias, config_file)}" for key in pinned)
+        steps.append(PipeStep(name, stage.module, config_file, overrides, alias))
+    return steps
+
+
+def _pin(cfg: Any, key: str, alias: str, config_file: Path) -> str:
+    from omegaconf import OmegaConf
+
+    value = OmegaConf.select(cfg, key)
+    match = _URI.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise StageConfigError(
+            key,
+            f"is {value!r}, not an art:// URI",
+            "give the pipe stages art://NAME inputs",
+            source=str(config_file),
+        )
+    return f"art://{match.group(1)}:{alias}"
+
+
+def run_pipe(
+    steps: Sequence[PipeStep],
+    profile: str | None,
+    *,
+    dry_run: bool = False,
+    detach: bool = False,
+    echo: Callable[[str], Any] = print,
+) -> list[Any]:
+    """Launch the steps (dry run: render them); returns the kit-run jobs."""
+    from nemotron.kit.run import launch
+
+    echo(
+        f"# nano3 pipe: {len(steps)} steps on profile {profile or 'local'!r}, "
+        f"artifacts pinned with alias {steps[0].alias if steps else '-'}"
+    )
+    jobs: list[Any] = []
+    submit_all = not dry_run and _is_slurm(profile)
+    for index, step in enumerate(steps):
+        after = steps[index - 1].name if index else None
+        echo(
+            f"## step {index + 1}/{len(steps)}: {step.name}"
+            + (f" (afterok {after})" if after else "")
+        )
+        echo(f"#  {shlex.join([step.module, '--config', str(step.config_file), *step.overrides])}")
+        job = launch(
+            STEP_MODULE,
+            step.args(),
+            profile=profile or "local",
+            name=f"nano3-pipe-{step.name}",
+            depends_on=jobs[-1:] if submit_all else (),
+            detach=submit_all,
+            dry_run=dry_run,
+            check=False,
+            echo=None if dry_run or submit_all else echo,
+        )
+        jobs.append(job)
+        if dry_run:
+            echo((job.rendered or shlex.join(job.record.command)).rstrip())
+        elif submit_all:
+            echo(f"#  submitted {job.id}")
+        else:
+            _stop_if_failed(step, job, [])
+    if submit_all and not detach:
+        for step, job in zip(steps, jobs, strict=True):
+            job.wait()
+            _stop_if_failed(step, job, jobs)
+    return jobs
+
+
+def _stop_if_failed(step: PipeStep, job: Any, jobs: Sequence[Any]) -> None:
+    state = job.status()
+    if state == "SUCCEEDED":
+        return
+    for later in jobs:
+        if later.status() not in ("SUCCEEDED", "FAILED", "CANCELLED"):
+            later.cancel()
+    logs = ", ".join(str(p) for p in job.log_files()) or str(job.folder)
+    raise StageFailedError(step.name, state, logs)
+
+
+def _is_slurm(profile: str | None) -> bool:
+    if not profile or profile == "local":
+        return False
+    from nemotron.kit.run import SlurmProfile, load_env_profile
+
+    return isinstance(load_env_profile(profile), SlurmProfile)

@@ -1,0 +1,51 @@
+"""`python -m nemotron.recipes.nano3.train._pipe_step --alias A -- MODULE ARGS...`: one pipe step.
+
+Runs the stage module, then (rank 0, on success) points the alias `A` at every artifact version
+this run published (`producer.run_id == NEMOTRON_RUN_ID`, set by kit-run per job). Later steps of
+the same pipe read `art://<name>:A`: exactly the version this step produced, whatever other
+runs publish meanwhile. Works for any stage, so the data-prep stages need no pipe support.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+__all__ = ["alias_run_outputs", "main"]
+
+
+def alias_run_outputs(run_id: str, alias: str) -> list[str]:
+    """Point `alias` at each artifact version published by `run_id`; return their URIs."""
+    from nemotron.kit.artifacts import get_registry
+
+    registry = get_registry()
+    pinned = []
+    for name in registry.list_names():
+        for artifact in registry.list_versions(name):
+            producer = artifact.producer
+            if producer is not None and producer.run_id == run_id and artifact.version:
+                registry.alias(name, artifact.version, alias)
+                pinned.append(f"art://{name}:v{artifact.version}")
+    return pinned
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 4 or argv[0] != "--alias" or argv[2] != "--":
+        print(
+            "usage: python -m nemotron.recipes.nano3.train._pipe_step --alias A -- MODULE ARGS...",
+            file=sys.stderr,
+        )
+        return 2
+    alias, command = argv[1], argv[3:]
+    code = subprocess.call([sys.executable, "-m", *command])
+    if code != 0 or int(os.environ.get("RANK", "0")) != 0:
+        return code
+    run_id = os.environ.get("NEMOTRON_RUN_ID", "")
+    pinned = alias_run_outputs(run_id, alias) if run_id else []
+    print(f"pipe step {command[0]}: {alias} -> {', '.join(pinned) or 'nothing published'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,135 @@
+"""What each training library receives from a stage: the hand-off, checked without the library."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from nemotron.recipes.nano3.train import StageConfig, StageRun, build_handoff, split_overrides
+from nemotron.recipes.nano3.train._blend import read_blend_per_split
+from nemotron.recipes.nano3.train._libraries import require_library
+from nemotron.recipes.nano3.train.errors import StageConfigError, TrainingLibraryMissingError
+
+
+def _blend(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "blend.json").write_text(
+        json.dumps(
+            {
+                "train": ["0.3", "shards/a_train", "0.7", "/abs/b_train"],
+                "valid": "shards/a_valid",
+                "test": [],
+            }
+        )
+    )
+    return data / "blend.json"
+
+
+def test_split_overrides_sends_train_keys_to_the_library() -> None:
+    ours, library = split_overrides(
+        [
+            "--config",
+            "f.yaml",
+            "run.output_dir=/o",
+            "train.train.train_iters=5",
+            "++train.model.num_layers=2",
+            "~train.comm_overlap",
+            "+run.x=1",
+        ]
+    )
+    assert ours == ["--config", "f.yaml", "run.output_dir=/o", "+run.x=1"]
+    assert library == ["train.train_iters=5", "++model.num_layers=2", "~comm_overlap"]
+
+
+def test_blend_file_becomes_megatron_blend_per_split(tmp_path) -> None:
+    blend = read_blend_per_split(_blend(tmp_path))
+    assert blend[0] == ([str(tmp_path / "data/shards/a_train"), "/abs/b_train"], [0.3, 0.7])
+    assert blend[1] == ([str(tmp_path / "data/shards/a_valid")], None)
+    assert blend[2] is None
+
+
+def test_bad_blend_file_names_file_and_shape(tmp_path) -> None:
+    bad = tmp_path / "blend.json"
+    bad.write_text(json.dumps({"train": ["0.5", "a", "0.5"]}))
+    with pytest.raises(StageConfigError, match=r"run.blend_file: .*odd number"):
+        read_blend_per_split(bad)
+    with pytest.raises(StageConfigError, match="cannot read"):
+        read_blend_per_split(tmp_path / "missing.json")
+
+
+def test_pretrain_handoff_fills_outputs_and_blend(tmp_path) -> None:
+    cfg = StageConfig(
+        run=StageRun(
+            data="art://nano3-pretrain-data:v3",
+            data_dir=str(tmp_path / "data"),
+            blend_file=str(_blend(tmp_path)),
+            output_dir=str(tmp_path / "out"),
+            publish_as="m",
+        ),
+        recipe="megatron.bridge.recipes.nemotronh.nemotron_3_nano:nemotron_3_nano_pretrain_config",
+        train={"train": {"train_iters": 20}, "dataset": {"seq_length": 256, "split": "9,1,0"}},
+    )
+    handoff = build_handoff("pretrain", cfg, ["train.lr=1"])
+    assert handoff.entry == "megatron.bridge.training.pretrain.pretrain"
+    assert handoff.checkpoint_dir == str(tmp_path / "out/checkpoints")
+    assert handoff.train["checkpoint"] == {
+        "save": handoff.checkpoint_dir,
+        "load": handoff.checkpoint_dir,
+    }
+    assert handoff.train["logger"]["tensorboard_dir"] == str(tmp_path / "out/tb_logs")
+    assert handoff.train["dataset"]["split"] is None and handoff.train["dataset"]["blend"] is None
+    assert handoff.train["dataset"]["blend_per_split"][0][1] == [0.3, 0.7]
+    assert handoff.train["train"] == {"train_iters": 20}
+    assert cfg.train["dataset"]["split"] == "9,1,0"  # the config itself is left alone
+    written = yaml.safe_load(handoff.write().read_text())
+    assert written["inputs"]["data"] == "art://nano3-pretrain-data:v3"
+    assert written["library_overrides"] == ["train.lr=1"]
+
+
+def test_sft_and_rl_handoffs_start_from_the_parent_model(tmp_path) -> None:
+    run = StageRun(
+        data="art://d:v1",
+        data_dir="/d",
+        output_dir=str(tmp_path / "o"),
+        publish_as="m",
+        model="art://p:v2",
+        model_path="/ckpt/iter_0000020",
+    )
+    sft = build_handoff("sft", StageConfig(run=run, recipe="x:y", train={}), [])
+    assert sft.train["checkpoint"]["pretrained_checkpoint"] == "/ckpt/iter_0000020"
+    assert sft.entry == "megatron.bridge.training.finetune.finetune"
+    rl = build_handoff("rl", StageConfig(run=run, recipe="nemo-rl", train={"grpo": {}}), [])
+    assert rl.library == "nemo-rl"
+    assert rl.train["checkpointing"] == {
+        "checkpoint_dir": str(tmp_path / "o/checkpoints"),
+        "pretrained_checkpoint": {"path": "/ckpt/iter_0000020", "format": "megatron_bridge"},
+    }
+    assert rl.train["logger"] == {"log_dir": str(tmp_path / "o/logs")}
+
+
+def test_missing_parent_model_or_blend_is_one_clear_line(tmp_path) -> None:
+    run = StageRun(data="d", data_dir="/d", output_dir=str(tmp_path), publish_as="m")
+    with pytest.raises(
+        StageConfigError, match=r"run.model_path: is not set .*\$\{art:model,path\}"
+    ):
+        build_handoff("sft", StageConfig(run=run, recipe="x:y"), [])
+    with pytest.raises(StageConfigError, match=r"run.blend_file: is not set"):
+        build_handoff("pretrain", StageConfig(run=run, recipe="x:y"), [])
+
+
+@pytest.mark.parametrize(
+    ("key", "stage", "library"),
+    [("megatron-bridge", "pretrain", "Megatron-Bridge"), ("nemo-rl", "rl", "NeMo-RL")],
+)
+def test_missing_library_says_how_to_run(key: str, stage: str, library: str) -> None:
+    with pytest.raises(TrainingLibraryMissingError) as err:
+        require_library(key, stage)
+    message = str(err.value)
+    assert "\n" not in message and err.value.exit_code == 2
+    assert message.startswith(f"nano3 {stage}: {library} is not importable here")
+    assert f"nemotron nano3 {stage} --run <profile>" in message
+    assert Path(err.value.requirement).is_file()  # the requirements file it names ships with us
