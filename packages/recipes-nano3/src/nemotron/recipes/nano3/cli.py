@@ -70,3 +70,8 @@ def import_rl(path: _Path, name: _Name = None) -> None:
 
 
 __all__ = ["ArtifactInput", "app"]
+
+# Training half: pretrain, sft, rl, pipe, model import (see train/_commands.py).
+from nemotron.recipes.nano3.train._commands import register_training  # noqa: E402
+
+register_training(app, prep)

@@ -111,7 +111,8 @@ def _pipe_command(app: RecipeApp, prep: RecipeApp) -> Any:
         """Data prep -> pretrain -> SFT -> RL as one experiment (Slurm: afterok chain)."""
         from nemotron.recipes.nano3.train._pipe import plan_pipe, run_pipe
 
-        order = [(f"data-prep-{n}", prep.stages[n], ()) for n in ("pretrain", "sft", "rl")]
+        no_pins: tuple[str, ...] = ()
+        order = [(f"data-prep-{n}", prep.stages[n], no_pins) for n in ("pretrain", "sft", "rl")]
         order += [(n, app.stages[n], _PIPE_PINS[n]) for n in ("pretrain", "sft", "rl")]
         steps = plan_pipe(order, config)
         jobs = run_pipe(
