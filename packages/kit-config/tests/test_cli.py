@@ -15,8 +15,10 @@ import pytest
 from nemotron.kit.artifacts import current_run
 from nemotron.kit.config import cli
 
+# The seed's script, importing from this package (the `nemotron.kit` facade belongs to the
+# meta-package, which these tests must not need).
 SEED_SCRIPT = """\
-from nemotron.kit import cli
+from nemotron.kit.config import cli
 from dataclasses import dataclass
 from pathlib import Path
 
