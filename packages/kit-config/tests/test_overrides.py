@@ -214,3 +214,9 @@ def test_struct_mode_configs_accept_add_and_delete(cfg: DictConfig) -> None:
     OmegaConf.set_struct(cfg, True)
     result = apply(cfg, "+train.new=1", "~train.seed")
     assert result["train"] == {"steps": 100, "new": 1}
+
+
+def test_plain_dict_input_and_no_overrides() -> None:
+    result = apply_hydra_overrides({"a": {"b": 1}}, ["a.b=2"])
+    assert isinstance(result, DictConfig) and result.a.b == 2
+    assert OmegaConf.to_container(apply_hydra_overrides({"a": 1}, [])) == {"a": 1}

@@ -8,10 +8,11 @@ Precedence: the Config class defaults < the config file (`--config/-c`, else `co
 
 from __future__ import annotations
 
+import enum
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,7 +23,14 @@ from nemotron.kit.config._keys import Sources, attach_sources, sources_of
 from nemotron.kit.config._loading import load_config
 from nemotron.kit.config._overrides import apply_hydra_overrides
 from nemotron.kit.config._save import redacted_digest
-from nemotron.kit.config._typed import defaults_of, record_fields, type_name, typed_and_plain
+from nemotron.kit.config._typed import (
+    defaults_of,
+    is_record,
+    record_fields,
+    strip_annotated,
+    type_name,
+    typed_and_plain,
+)
 from nemotron.kit.config.errors import ConfigFileError, UsageError
 
 T = TypeVar("T")
@@ -133,11 +141,10 @@ def format_help(config_cls: type, config_file: Any = None) -> str:
     lines.append("  -h, --help          show this message and exit")
     lines += ["", f"fields of {config_cls.__name__} (defaults < config file < key=value):"]
     rows = list(_field_rows(config_cls, ""))
-    width = max((len(r[0]) for r in rows), default=0)
-    twidth = max((len(r[1]) for r in rows), default=0)
-    for name, tname, dflt, fdoc in rows:
-        text = f"  {name.ljust(width)}  {tname.ljust(twidth)}  {dflt}"
-        lines.append(text + (f"  {fdoc}" if fdoc else ""))
+    widths = [max((len(r[i]) for r in rows), default=0) for i in range(3)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)]
+        lines.append(("  " + "  ".join(cells) + "  " + row[3]).rstrip())
     lines += [
         "",
         "overrides: key=value (change), +key=value (add), ++key=value (add or change),",
@@ -146,12 +153,10 @@ def format_help(config_cls: type, config_file: Any = None) -> str:
     return "\n".join(lines)
 
 
-def _field_rows(cls: type, prefix: str) -> Any:
-    from nemotron.kit.config._typed import _strip_annotated, is_record
-
+def _field_rows(cls: type, prefix: str) -> Iterator[tuple[str, str, str, str]]:
     for spec in record_fields(cls):
         name = f"{prefix}{spec.name}"
-        tp = _strip_annotated(spec.type)
+        tp = strip_annotated(spec.type)
         doc = " ".join((spec.doc or "").split())
         if is_record(tp):
             yield name, tp.__name__, "", doc
@@ -162,8 +167,6 @@ def _field_rows(cls: type, prefix: str) -> Any:
 
 
 def _show(value: Any) -> str:
-    import enum
-
     if isinstance(value, enum.Enum):
         return repr(value.value)
     if isinstance(value, Path):

@@ -52,11 +52,11 @@ class ParsedOverride:
     has_value: bool = True
 
 
-def apply_hydra_overrides(cfg: DictConfig, overrides: Iterable[str]) -> DictConfig:
+def apply_hydra_overrides(cfg: DictConfig | dict[str, Any], overrides: Iterable[str]) -> DictConfig:
     """Return a copy of `cfg` with Hydra-style overrides applied (the input is not changed).
 
     Args:
-        cfg: the config to start from.
+        cfg: the config to start from (a DictConfig or a plain dict).
         overrides: override strings such as `a.b=1`, `+a.new=[1,2]`, `~a.c`.
 
     Raises:
@@ -66,7 +66,7 @@ def apply_hydra_overrides(cfg: DictConfig, overrides: Iterable[str]) -> DictConf
     """
     overrides = list(overrides)
     sources = sources_of(cfg).copy()
-    result = copy.deepcopy(cfg)
+    result = copy.deepcopy(cfg) if isinstance(cfg, DictConfig) else OmegaConf.create(cfg)
     for text in overrides:
         _apply(result, parse_override(text), sources)
     attach_sources(result, sources)

@@ -19,7 +19,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import msgspec
 from omegaconf import DictConfig
@@ -28,6 +28,7 @@ from nemotron.kit.config._keys import KeyPath, Sources, format_key, sources_of
 from nemotron.kit.config._resolve import resolve_to_container
 from nemotron.kit.config.errors import ConfigValidationError, ValidationIssue
 
+T = TypeVar("T")
 MISSING = "???"
 RESERVED_TOP_KEYS = ("run",)  # run metadata (`run.data: art://...`), allowed beside any Config
 
@@ -54,7 +55,13 @@ def record_fields(cls: type) -> tuple[FieldSpec, ...]:
     docs = _attribute_docs(cls)
     specs = []
     if dataclasses.is_dataclass(cls):
-        hints = get_type_hints(cls, include_extras=True)
+        try:
+            hints = get_type_hints(cls, include_extras=True)
+        except NameError as exc:
+            raise TypeError(
+                f"cannot read the field types of {cls.__qualname__}: {exc}; define the classes "
+                "it uses at module level"
+            ) from exc
         for f in dataclasses.fields(cls):
             if not f.init:
                 continue
@@ -69,7 +76,14 @@ def record_fields(cls: type) -> tuple[FieldSpec, ...]:
                 FieldSpec(f.name, hints[f.name], required, default, doc or docs.get(f.name))
             )
     else:
-        for info in msgspec.structs.fields(cls):
+        try:
+            infos = msgspec.structs.fields(cls)
+        except NameError as exc:
+            raise TypeError(
+                f"cannot read the field types of {cls.__qualname__}: {exc}; define the classes "
+                "it uses at module level"
+            ) from exc
+        for info in infos:
             if info.required:
                 required, default = True, None
             elif info.default_factory is not msgspec.NODEFAULT:
@@ -114,7 +128,7 @@ def defaults_of(cls: type) -> dict[str, Any]:
     """Plain defaults of a typed config; required fields are `???` (nested records expanded)."""
     out: dict[str, Any] = {}
     for spec in record_fields(cls):
-        tp = _strip_annotated(spec.type)
+        tp = strip_annotated(spec.type)
         if not spec.required:
             out[spec.name] = msgspec.to_builtins(spec.default, enc_hook=_encode)
         elif is_record(tp):
@@ -132,7 +146,7 @@ def _encode(obj: Any) -> Any:
 
 def type_name(tp: Any) -> str:
     """A short readable name for a type (`float`, `Path | None`, `'a' | 'b'`)."""
-    tp = _strip_annotated(tp)
+    tp = strip_annotated(tp)
     origin = get_origin(tp)
     if origin is Literal:
         return " | ".join(repr(a) for a in get_args(tp))
@@ -148,7 +162,7 @@ def type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp).replace("typing.", ""))
 
 
-def _strip_annotated(tp: Any) -> Any:
+def strip_annotated(tp: Any) -> Any:
     while get_origin(tp) is typing.Annotated:
         tp = get_args(tp)[0]
     return tp
@@ -178,7 +192,7 @@ class _Check:
         return len(self.issues) + len(self.missing)
 
 
-def to_typed(cls: type, cfg: Any) -> Any:
+def to_typed(cls: type[T], cfg: Any) -> T:
     """Validate `cfg` (DictConfig or dict) against `cls` and return a `cls` instance.
 
     Raises:
@@ -237,7 +251,7 @@ def _record(
 
 
 def _convert(tp: Any, value: Any, path: KeyPath, check: _Check) -> Any:
-    tp = _strip_annotated(tp)
+    tp = strip_annotated(tp)
     if value == MISSING:
         check.missing.append(f"{format_key(path)} ({type_name(tp)})")
         return None
