@@ -53,7 +53,10 @@ def make_config() -> tuple[str, type, list[str]]:
         section_types.append(dataclasses.make_dataclass(s.title(), fields))
     config_cls = dataclasses.make_dataclass(
         "Config",
-        [(s, t, dataclasses.field(default_factory=t)) for s, t in zip(SECTIONS, section_types, strict=True)],
+        [
+            (s, t, dataclasses.field(default_factory=t))
+            for s, t in zip(SECTIONS, section_types, strict=True)
+        ],
     )
     overrides = []
     for n in range(50):
@@ -101,12 +104,17 @@ def main() -> int:
                 "  kit-config apply_hydra_overrides (50)",
                 median_ms(lambda: apply_hydra_overrides(loaded, overrides), args.repeat),
             ),
-            ("  kit-config to_typed", median_ms(lambda: to_typed(config_cls, applied), args.repeat)),
+            (
+                "  kit-config to_typed",
+                median_ms(lambda: to_typed(config_cls, applied), args.repeat),
+            ),
         ]
     base = rows[0][1]
     width = max(len(r[0]) for r in rows)
-    print(f"{len(SECTIONS) * KEYS_PER_SECTION} keys, {len(overrides)} overrides, "
-          f"median of {args.repeat} runs, Python {sys.version.split()[0]}")
+    print(
+        f"{len(SECTIONS) * KEYS_PER_SECTION} keys, {len(overrides)} overrides, "
+        f"median of {args.repeat} runs, Python {sys.version.split()[0]}"
+    )
     print(f"{'case'.ljust(width)}  {'ms':>8}  {'vs plain':>8}")
     for name, ms in rows:
         print(f"{name.ljust(width)}  {ms:8.2f}  {ms / base:7.2f}x")

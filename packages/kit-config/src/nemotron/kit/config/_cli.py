@@ -75,8 +75,8 @@ def load_typed(
     if file is None and config_file is not None:
         file = _locate(str(config_file), explicit=False, caller=caller)
     cfg = compose(config_cls, file, overrides)
-    typed, _plain = typed_and_plain(config_cls, cfg)
-    current_run().config_digest = redacted_digest(cfg)[1]
+    typed, plain = typed_and_plain(config_cls, cfg)
+    current_run().config_digest = redacted_digest(plain)[1]
     return typed
 
 
