@@ -6,6 +6,7 @@ CPU machine); SFT and RL, chained `afterok`, are cancelled and never run.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -88,7 +89,7 @@ def test_pipe_on_slurm_chains_afterok_and_stops_at_the_failed_stage(
         step = next(s for s in reversed(STEPS) if record["name"] == f"nano3-pipe-{s}")
         records[step] = (record, (job_json.parent / "submission.sh").read_text())
     assert sorted(records) == sorted(STEPS)
-    for before, after in zip(STEPS, STEPS[1:], strict=False):
+    for before, after in itertools.pairwise(STEPS):
         record, sbatch = records[after]
         assert f"#SBATCH --dependency=afterok:{records[before][0]['backend_id']}" in sbatch
         assert record["depends_on"] == [records[before][0]["id"]]
