@@ -43,6 +43,8 @@ class StageRun:
     """The parent model's checkpoint folder, normally `${art:model,path}`."""
     blend_file: str | None = None
     """Pretrain only: the blend file of the data artifact (train/valid/test blends)."""
+    wandb: dict[str, Any] | None = None
+    """W&B run settings (project, entity, name, ...); with env.toml `[wandb]` turns W&B on."""
 
 
 @dataclass

@@ -29,6 +29,10 @@ __all__ = ["main", "prepare_stage", "run_stage"]
 
 def prepare_stage(stage: str, argv: Sequence[str]) -> Handoff:
     """Steps 1-2: resolve the stage config and build the hand-off (no library needed)."""
+    return _prepare(stage, argv)[1]
+
+
+def _prepare(stage: str, argv: Sequence[str]) -> tuple[StageConfig, Handoff]:
     import dataclasses
 
     from nemotron.kit.artifacts import ArtifactRef, run_inputs
@@ -38,14 +42,19 @@ def prepare_stage(stage: str, argv: Sequence[str]) -> Handoff:
     cfg = cli(StageConfig, argv=ours)
     handoff = build_handoff(stage, cfg, library_overrides)
     used = [ref.uri for ref in run_inputs() if isinstance(ref, ArtifactRef)]
-    return dataclasses.replace(handoff, used_artifacts=used)
+    return cfg, dataclasses.replace(handoff, used_artifacts=used)
 
 
 def run_stage(stage: str, argv: Sequence[str]) -> ModelArtifact | None:
     """All four steps; returns the published `ModelArtifact` (on the rank that publishes)."""
-    handoff = prepare_stage(stage, argv)
+    cfg, handoff = _prepare(stage, argv)
     rank_zero = int(os.environ.get("RANK", "0")) == 0
     if rank_zero:
+        from nemotron.recipes.nano3.train._wandb import join_wandb, start_tracking
+
+        wandb_run = start_tracking(cfg, stage)
+        if wandb_run is not None:
+            handoff = join_wandb(handoff, wandb_run)
         handoff.write()
     require_library(STAGE_LIBRARY[stage], stage)
     checkpoint_dir = _runner(stage)(handoff)
