@@ -28,6 +28,9 @@ def test_no_wandb_configured_starts_no_run(tmp_path) -> None:
 
 
 def test_library_loggers_join_the_stage_run(tmp_path) -> None:
+    pytest.importorskip(
+        "wandb", reason="W&B needs kit-lineage[wandb] (the meta-package installs it)"
+    )
     from nemotron.kit.lineage import finish_wandb
 
     cfg = _cfg(tmp_path, {"project": "nano3-test", "name": "sft-tiny", "mode": "offline"})
