@@ -2,7 +2,8 @@
 # GPU smoke test of the nano3 pretrain hand-off to a real Megatron stack (< 10 minutes).
 #
 #   scripts/gpu-smoke.sh prepare   # here (CPU, network to PyPI): tiny pretrain data + wheels
-#   scripts/gpu-smoke.sh           # on the GPU machine (Python 3.12 + CUDA torch, no internet)
+#   scripts/gpu-smoke.sh           # on the GPU machine (Python 3.12 + CUDA torch, no internet);
+#                                  # .whl/ and .gpu-smoke/ are git-ignored: carry them there
 #
 # What it proves: our tiny PretrainBlendsArtifact (bin/idx + blend.json written by
 # `nemotron nano3 data prep pretrain -c tiny`) is read by megatron-core's
@@ -37,17 +38,17 @@ mkdir -p "$OUT"
 exec > >(tee "$OUT/gpu-smoke.log") 2>&1
 [ -f "$SMOKE/pretrain-data/blend.json" ] || { echo "run 'scripts/gpu-smoke.sh prepare' first"; exit 2; }
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
-VENV=/tmp/nemotron-gpu-smoke
-python3 -m venv --system-site-packages "$VENV"      # keeps the preinstalled CUDA torch
-"$VENV/bin/pip" install -q --no-index --find-links "$WHEELS" megatron-core==0.19.2 msgspec pyyaml packaging
-"$VENV/bin/python" -c "import numpy" 2>/dev/null || "$VENV/bin/pip" install -q --no-index --find-links "$WHEELS" numpy
-"$VENV/bin/python" -c "import torch, megatron.core as m; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'megatron-core', m.__version__)"
+# The image's python3 holds the CUDA torch; the carried wheels go to a side folder on PYTHONPATH.
+SITE=/tmp/nemotron-gpu-smoke-site
+python3 -m pip install -q --no-index --no-deps --no-compile --upgrade --target "$SITE" "$WHEELS"/*.whl
+PY=python3
+PYTHONPATH="$SITE" "$PY" -c "import torch, megatron.core as m; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'megatron-core', m.__version__)"
 
-export PYTHONPATH="$ROOT/packages/kit-artifacts/src:$ROOT/packages/recipes-nano3/src"
+export PYTHONPATH="$SITE:$ROOT/packages/kit-artifacts/src:$ROOT/packages/recipes-nano3/src"
 export NEMOTRON_ARTIFACTS_ROOT="$OUT/registry"
 export NEMOTRON_RUN_ID="gpu-smoke-$(date +%s)"
 start=$(date +%s)
-"$VENV/bin/python" - "$SMOKE/pretrain-data" "$OUT" <<'PYEOF'
+"$PY" - "$SMOKE/pretrain-data" "$OUT" <<'PYEOF'
 import json, subprocess, sys, time
 from pathlib import Path
 
