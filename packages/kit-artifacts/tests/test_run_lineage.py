@@ -22,7 +22,7 @@ from nemotron.kit.artifacts import (
     set_lineage_tracker,
     use_artifact,
 )
-from nemotron.kit.artifacts._redact import is_secret_key, redact_argv
+from nemotron.kit.artifacts.secrets import is_secret_key, redact_argv
 
 
 class RecordingTracker:

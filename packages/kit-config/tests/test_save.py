@@ -12,7 +12,7 @@ from omegaconf import OmegaConf
 from nemotron.kit.artifacts import current_run
 from nemotron.kit.config import (
     apply_hydra_overrides,
-    is_secret_name,
+    is_secret_key,
     load_config,
     redact,
     redact_text,
@@ -62,7 +62,7 @@ def secrets_env(monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )
 def test_secret_names(name: str) -> None:
-    assert is_secret_name(name)
+    assert is_secret_key(name)
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ def test_secret_names(name: str) -> None:
     ],
 )
 def test_not_secret_names(name: str) -> None:
-    assert not is_secret_name(name)
+    assert not is_secret_key(name)
 
 
 def test_redact_masks_secret_keys_and_env_values(secrets_env: None) -> None:

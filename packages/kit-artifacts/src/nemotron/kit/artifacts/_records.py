@@ -68,7 +68,7 @@ class RunInfo(msgspec.Struct, kw_only=True):
     run_id: str
     """`NEMOTRON_RUN_ID` when set, else generated at first use."""
     argv: list[str] = []
-    """The command line, with secret-named arguments masked."""
+    """The command line, secrets masked (see `nemotron.kit.artifacts.secrets`)."""
     git_commit: str | None = None
     """HEAD of the git checkout the run started in, if any."""
     git_dirty: bool | None = None

@@ -33,7 +33,6 @@ from nemotron.kit.artifacts._models import (
     to_input,
 )
 from nemotron.kit.artifacts._names import LATEST, check_alias, check_name, parse_uri, parse_version
-from nemotron.kit.artifacts._redact import redact_mapping
 from nemotron.kit.artifacts._run import merge_inputs, producer_snapshot, record_input, run_inputs
 from nemotron.kit.artifacts._store import RECORD, Store, open_store
 from nemotron.kit.artifacts.errors import (
@@ -44,6 +43,7 @@ from nemotron.kit.artifacts.errors import (
     VersionInUseError,
     VersionNotFoundError,
 )
+from nemotron.kit.artifacts.secrets import redact
 
 ROOT_ENV = "NEMOTRON_ARTIFACTS_ROOT"
 DEFAULT_ROOT = "~/.nemotron/artifacts"
@@ -365,7 +365,7 @@ def save_artifact(
     if artifact.producer is None:
         artifact.producer = producer_snapshot()
     artifact.inputs = merge_inputs(run_inputs(), [to_input(i) for i in artifact.inputs])
-    artifact.metadata = redact_mapping(artifact.metadata)
+    artifact.metadata = redact(artifact.metadata)
     if digest:
         from nemotron.kit.artifacts._digest import compute_digest
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from nemotron.kit.artifacts._records import ArtifactRef, InputDatasetInfo, InputRef, RunInfo
-from nemotron.kit.artifacts._redact import redact_argv
+from nemotron.kit.artifacts.secrets import redact_argv
 
 RUN_ID_ENV = "NEMOTRON_RUN_ID"
 
@@ -50,7 +50,7 @@ def _capture() -> RunInfo:
     commit, dirty = _git_state(os.getcwd())
     return RunInfo(
         run_id=run_id,
-        argv=redact_argv(list(sys.argv)),
+        argv=redact_argv(sys.argv),
         git_commit=commit,
         git_dirty=dirty,
         host=socket.gethostname(),

@@ -12,12 +12,13 @@
 hydra-core is imported only when overrides are applied.
 """
 
+from nemotron.kit.artifacts.secrets import is_secret_key, redact_text
 from nemotron.kit.config._cli import cli, format_help
 from nemotron.kit.config._loading import load_config, load_omegaconf_yaml
 from nemotron.kit.config._overrides import apply_hydra_overrides, parse_override
 from nemotron.kit.config._resolve import register_resolvers
 from nemotron.kit.config._save import config_digest, save_resolved
-from nemotron.kit.config._secrets import is_secret_name, redact, redact_text
+from nemotron.kit.config._secrets import redact
 from nemotron.kit.config._typed import to_typed
 
 register_resolvers()
@@ -27,7 +28,7 @@ __all__ = [
     "cli",
     "config_digest",
     "format_help",
-    "is_secret_name",
+    "is_secret_key",
     "load_config",
     "load_omegaconf_yaml",
     "parse_override",

@@ -13,8 +13,9 @@ from typing import Any
 import yaml
 from omegaconf import DictConfig, ListConfig
 
+from nemotron.kit.artifacts.secrets import redact_argv, redact_text
 from nemotron.kit.config._resolve import resolve_to_container
-from nemotron.kit.config._secrets import MASK, is_secret_name, redact, redact_text
+from nemotron.kit.config._secrets import redact
 
 RESOLVED_FILE = "resolved.yaml"
 OVERRIDES_FILE = "overrides.yaml"
@@ -74,18 +75,10 @@ def save_resolved(
         src = Path(source)
         text = redact_text(src.read_text(encoding="utf-8"))
         _write_atomic(out / f"{ORIGINAL_STEM}{src.suffix}", text)
-    override_list = [str(redact(o)) for o in _redact_overrides(overrides)]
+    override_list = redact_argv(overrides)
     _write_atomic(out / OVERRIDES_FILE, yaml.safe_dump(override_list, sort_keys=False))
     current_run().config_digest = digest
     return digest
-
-
-def _redact_overrides(overrides: Iterable[str]) -> list[str]:
-    out = []
-    for text in overrides:
-        key, sep, _value = text.partition("=")
-        out.append(f"{key}={MASK}" if sep and is_secret_name(key.lstrip("+~")) else text)
-    return out
 
 
 def _write_atomic(path: Path, text: str) -> None:

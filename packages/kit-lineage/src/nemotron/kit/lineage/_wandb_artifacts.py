@@ -18,9 +18,9 @@ from typing import Any
 import msgspec
 
 from nemotron.kit.artifacts import Artifact, ArtifactRef, InputDatasetInfo
+from nemotron.kit.artifacts.secrets import redact
 from nemotron.kit.lineage._ids import artifact_id, input_id, lineage_inputs
 from nemotron.kit.lineage._wandb_import import import_wandb
-from nemotron.kit.lineage._wandb_settings import redact_secrets
 
 __all__ = [
     "SMALL_FILES",
@@ -116,9 +116,11 @@ def extra_files(artifact: Artifact) -> tuple[str | None, ...]:
 def source_artifact(info: InputDatasetInfo, type_: str = "dataset") -> Any:
     """A reference-only `wandb.Artifact` for a source dataset or tokenizer."""
     wandb = import_wandb()
-    identity = {k: v for k, v in msgspec.to_builtins(info).items() if k in _SOURCE_IDENTITY and v}
+    identity = redact(
+        {k: v for k, v in msgspec.to_builtins(info).items() if k in _SOURCE_IDENTITY and v}
+    )
     art = wandb.Artifact(
-        wandb_name(info.name or _uri_name(info.uri)), type=type_, metadata=redact_secrets(identity)
+        wandb_name(info.name or _uri_name(info.uri)), type=type_, metadata=identity
     )
     with art.new_file("source.json", mode="w", encoding="utf-8") as handle:
         json.dump(identity, handle, sort_keys=True)
@@ -161,7 +163,7 @@ def artifact_metadata(artifact: Artifact) -> dict[str, Any]:
     """The W&B metadata of a kit artifact: kit identity, typed fields, inputs, producer."""
     fields = {k: v for k, v in msgspec.to_builtins(artifact).items() if k not in _BASE_FIELDS}
     producer = msgspec.to_builtins(artifact.producer) if artifact.producer is not None else None
-    return redact_secrets(
+    return redact(
         {
             "kit_ref": artifact_id(artifact.name, artifact.version, artifact.path),
             "kit_uri": artifact.uri if artifact.version is not None else None,

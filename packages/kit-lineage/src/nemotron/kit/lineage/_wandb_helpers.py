@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from nemotron.kit.artifacts import current_run, get_lineage_tracker, set_lineage_tracker
+from nemotron.kit.artifacts.secrets import redact
 from nemotron.kit.lineage._tracker import LineageTracker, ensure_tracker
 from nemotron.kit.lineage._wandb_import import import_wandb, loaded_wandb
-from nemotron.kit.lineage._wandb_settings import plain_config, redact_secrets, wandb_settings_from
+from nemotron.kit.lineage._wandb_settings import plain_config, wandb_settings_from
 from nemotron.kit.lineage._wandb_tracker import WandbTracker
 
 __all__ = ["add_wandb_tags", "finish_wandb", "init_wandb_if_configured"]
@@ -62,7 +63,7 @@ def init_wandb_if_configured(
             ensure_tracker()
         return None
     wandb = import_wandb()
-    config = redact_secrets(plain_config(cfg))
+    config = redact(plain_config(cfg))
     config = config if isinstance(config, dict) else {"config": config}
     try:
         run = wandb.init(

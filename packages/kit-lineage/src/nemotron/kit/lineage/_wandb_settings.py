@@ -14,14 +14,11 @@ from typing import Any
 
 import msgspec
 
+from nemotron.kit.artifacts.secrets import is_secret_key
 from nemotron.kit.lineage.errors import WandbConfigError
 
-__all__ = ["WandbSettings", "plain_config", "redact_secrets", "wandb_settings_from"]
+__all__ = ["WandbSettings", "plain_config", "wandb_settings_from"]
 
-# `token` only as a word (hf_token, HF_TOKEN), so `total_tokens` and `tokenizer` stay visible.
-_SECRET_KEY = re.compile(
-    r"secret|passw(or)?d|api[_-]?key|credential|(?<![a-z])token(?![a-z])", re.IGNORECASE
-)
 _MODES = ("online", "offline", "disabled", "shared")
 
 
@@ -69,18 +66,6 @@ def plain_config(obj: Any) -> Any:
     if obj is None or isinstance(obj, str | int | float | bool):
         return obj
     return str(obj)
-
-
-def redact_secrets(data: Any) -> Any:
-    """Replace the values of secret-looking keys (token, password, api_key, ...) with `***`."""
-    if isinstance(data, dict):
-        return {
-            k: "***" if _SECRET_KEY.search(k) and v is not None else redact_secrets(v)
-            for k, v in data.items()
-        }
-    if isinstance(data, list):
-        return [redact_secrets(v) for v in data]
-    return data
 
 
 def _section(cfg: Any, *path: str) -> Any:
@@ -146,7 +131,7 @@ def wandb_settings_from(cfg: Any) -> WandbSettings | None:
 
 def _check_keys(section: dict[str, Any], label: str) -> None:
     for key in section:
-        if _SECRET_KEY.search(key):
+        if is_secret_key(key):
             raise WandbConfigError(
                 key,
                 "credentials do not belong in config files; remove it and set WANDB_API_KEY "

@@ -29,7 +29,6 @@ from nemotron.kit.run._profiles import (
     SlurmProfile,
     WandbSettings,
 )
-from nemotron.kit.run._secrets import is_secret_name, redact
 
 __all__ = [
     "EXECUTOR_KINDS",
@@ -51,13 +50,11 @@ __all__ = [
     "check_env",
     "find_env_file",
     "get_job",
-    "is_secret_name",
     "jobs_dir",
     "launch",
     "list_jobs",
     "load_env",
     "load_env_profile",
     "project_root",
-    "redact",
     "resolve_profile",
 ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nemotron.kit.artifacts.secrets import is_secret_key
 from nemotron.kit.run._profiles import (
     BaseProfile,
     DGXCloudProfile,
@@ -18,7 +20,6 @@ from nemotron.kit.run._profiles import (
     SkypilotProfile,
     SlurmProfile,
 )
-from nemotron.kit.run._secrets import split_secrets
 from nemotron.kit.run.errors import ExecutorError, ProfileValueError
 
 if TYPE_CHECKING:
@@ -89,6 +90,13 @@ def _launcher(profile: BaseProfile) -> Any:
     if profile.launcher == "torchrun" or (profile.launcher == "auto" and profile.gpus_per_node > 1):
         return run.Torchrun()
     return None
+
+
+def split_secrets(env: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Split `env` into (plain, secret) variables; secrets reach jobs only via the environment."""
+    plain = {k: v for k, v in env.items() if not is_secret_key(k)}
+    secret = {k: v for k, v in env.items() if is_secret_key(k)}
+    return plain, secret
 
 
 def plain_env(profile: BaseProfile, extra: dict[str, str] | None = None) -> dict[str, str]:

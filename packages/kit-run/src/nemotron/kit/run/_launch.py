@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from nemotron.kit.artifacts.secrets import redact, redact_argv
 from nemotron.kit.run._envfile import load_env
 from nemotron.kit.run._executors import (
     build_executor,
@@ -21,6 +22,7 @@ from nemotron.kit.run._executors import (
     executor_summary,
     import_nemo_run,
     python_entrypoint,
+    split_secrets,
 )
 from nemotron.kit.run._job import Job, get_job
 from nemotron.kit.run._paths import jobs_dir
@@ -40,7 +42,6 @@ from nemotron.kit.run._records import (
     write_atomic,
     write_json,
 )
-from nemotron.kit.run._secrets import redact, scrub, split_secrets
 from nemotron.kit.run.errors import ExecutorError, JobFailedError
 
 _KIND = {cls: kind for kind, cls in PROFILE_TYPES.items()}
@@ -181,13 +182,13 @@ def launch(
         profile=prof.name,
         executor=kind,
         command=command,
-        launched_by=[scrub(a, secret_env.values()) for a in sys.argv],
+        launched_by=redact_argv(sys.argv, _masking_env(secret_env)),
         created_at=now(),
         detach=detach,
         dry_run=dry_run,
         depends_on=[d.id for d in deps],
     )
-    write_json(folder / "profile.json", redact(msgspec.to_builtins(prof)))
+    write_json(folder / "profile.json", redact(msgspec.to_builtins(prof), _masking_env(secret_env)))
     if config is not None:
         from nemotron.kit.config import save_resolved
 
@@ -293,7 +294,7 @@ def _submit(
     record.experiment_dir = exp._exp_dir
     if dry_run:
         job.rendered = _render(nr_job, command, plain_env, secret_env)
-        write_atomic(job.folder / "submission.sh", scrub(job.rendered, secret_env.values()))
+        write_atomic(job.folder / "submission.sh", _mask(job.rendered, secret_env))
         job._finish("DRY_RUN", None, "dry run: nothing submitted")
         if echo is not None:
             echo(job.rendered)
@@ -310,7 +311,7 @@ def _submit(
         ]
         sbatch = os.path.join(exp._exp_dir, f"{record.name}_sbatch.sh")
         if os.path.isfile(sbatch):
-            write_atomic(job.folder / "submission.sh", Path(sbatch).read_text())
+            write_atomic(job.folder / "submission.sh", _mask(Path(sbatch).read_text(), secret_env))
     else:
         record.log_files = [os.path.join(task_dir, "**", "combined.log")]
         write_atomic(job.folder / "submission.sh", shlex.join(command) + "\n")
@@ -403,7 +404,16 @@ def _confirm_cancel(job: Job) -> bool:
 def _write_nemo_log(job: Job, buffer: io.StringIO, secret_env: dict[str, str]) -> None:
     text = buffer.getvalue()
     if text.strip():
-        write_atomic(job.folder / "nemo_run.log", scrub(text, secret_env.values()))
+        write_atomic(job.folder / "nemo_run.log", _mask(text, secret_env))
+
+
+def _masking_env(secret_env: Mapping[str, str]) -> dict[str, str]:
+    """Variables whose secret values must not be written: the caller's and the job's."""
+    return {**os.environ, **secret_env}
+
+
+def _mask(text: str, secret_env: Mapping[str, str]) -> str:
+    return str(redact(text, _masking_env(secret_env)))
 
 
 def _tunnel_record(prof: SlurmProfile) -> dict[str, Any]:
@@ -489,7 +499,7 @@ def _spawn_local_worker(
         "cwd": os.getcwd(),
         "jobs_dir": str(job.folder.parent),
     }
-    write_json(job.folder / "request.json", redact(request))
+    write_json(job.folder / "request.json", redact(request, _masking_env(secret_env)))
     env = {**os.environ, **secret_env}
     log = str(job.folder / "worker.log")
     # posix_spawn, not Popen: the worker outlives this process in its own session.
