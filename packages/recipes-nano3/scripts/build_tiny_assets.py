@@ -27,12 +27,51 @@ import pyarrow.parquet as pq
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
 ASSETS = Path(__file__).resolve().parents[1] / "src/nemotron/recipes/nano3/assets"
-MODULES = (
-    "argparse base64 bisect calendar collections contextlib copy csv dataclasses datetime "
-    "decimal difflib enum fractions functools gzip hashlib heapq html itertools json logging "
-    "math operator pathlib pprint queue random re secrets shutil statistics string struct "
-    "tarfile tempfile textwrap threading typing unittest urllib.parse uuid zipfile"
-).split()
+MODULES = [
+    "argparse",
+    "base64",
+    "bisect",
+    "calendar",
+    "collections",
+    "contextlib",
+    "copy",
+    "csv",
+    "dataclasses",
+    "datetime",
+    "decimal",
+    "difflib",
+    "enum",
+    "fractions",
+    "functools",
+    "gzip",
+    "hashlib",
+    "heapq",
+    "html",
+    "itertools",
+    "json",
+    "logging",
+    "math",
+    "operator",
+    "pathlib",
+    "pprint",
+    "queue",
+    "random",
+    "re",
+    "secrets",
+    "shutil",
+    "statistics",
+    "string",
+    "struct",
+    "tarfile",
+    "tempfile",
+    "textwrap",
+    "threading",
+    "typing",
+    "unittest",
+    "urllib.parse",
+    "uuid",
+    "zipfile",
+]
 SPECIAL_TOKENS = [
     "<|endoftext|>",
     "<|im_start|>",
@@ -83,7 +122,9 @@ def _pretrain(docs: list[tuple[str, str]]) -> list[str]:
     texts = [f"{name}\n\n{doc}" for name, doc in docs]
     half = len(texts) // 2
     out = ASSETS / "tiny/pretrain"
-    _write_jsonl(out / "stdlib-docs-a.jsonl", [{"id": i, "text": t} for i, t in enumerate(texts[:half])])
+    _write_jsonl(
+        out / "stdlib-docs-a.jsonl", [{"id": i, "text": t} for i, t in enumerate(texts[:half])]
+    )
     table = pa.table({"id": list(range(half, len(texts))), "text": texts[half:]})
     pq.write_table(table, out / "stdlib-docs-b.parquet", compression="zstd")
     return texts
@@ -103,7 +144,13 @@ def _sft(docs: list[tuple[str, str]], rng: random.Random) -> None:
         messages.append({"role": "user", "content": f"What does `{name}` do?"})
         if i % 5 == 1:
             call = {"name": "lookup_docs", "arguments": {"symbol": name}}
-            messages.append({"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": call}]})
+            messages.append(
+                {
+                    "role": "assistant",
+                    "content": "",
+                    "tool_calls": [{"type": "function", "function": call}],
+                }
+            )
             messages.append({"role": "tool", "content": summary})
         messages.append({"role": "assistant", "content": summary})
         if rest and rng.random() < 0.5:
@@ -116,7 +163,11 @@ def _sft(docs: list[tuple[str, str]], rng: random.Random) -> None:
             "function": {
                 "name": "lookup_docs",
                 "description": "Look up the docstring of a Python symbol.",
-                "parameters": {"type": "object", "properties": {"symbol": {"type": "string"}}, "required": ["symbol"]},
+                "parameters": {
+                    "type": "object",
+                    "properties": {"symbol": {"type": "string"}},
+                    "required": ["symbol"],
+                },
             },
         }
     ]
@@ -134,7 +185,13 @@ def _rl(rng: random.Random) -> None:
             a, b, c = rng.randint(2, 99), rng.randint(2, 99), rng.randint(2, 9)
             item = items[(i + shard) % len(items)]
             question = f"Ana has {a} {item}. She buys {c} boxes of {b} {item} each. How many {item} does she have now?"
-            rows.append({"id": f"arith-{shard}-{i:03d}", "question": question, "expected_answer": str(a + b * c)})
+            rows.append(
+                {
+                    "id": f"arith-{shard}-{i:03d}",
+                    "question": question,
+                    "expected_answer": str(a + b * c),
+                }
+            )
         _write_jsonl(ASSETS / f"tiny/rl/prompts-{shard}.jsonl", rows)
 
 
@@ -152,7 +209,12 @@ def _tokenizer(texts: list[str]) -> None:
     out = ASSETS / "tokenizer"
     out.mkdir(parents=True, exist_ok=True)
     tokenizer.save(str(out / "tokenizer.json"))
-    config = {"eos_token": "<|endoftext|>", "bos_token": None, "pad_token": "<|endoftext|>", "model_max_length": 4096}
+    config = {
+        "eos_token": "<|endoftext|>",
+        "bos_token": None,
+        "pad_token": "<|endoftext|>",
+        "model_max_length": 4096,
+    }
     (out / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n")
 
 

@@ -19,13 +19,27 @@ CONFIGS = Path(__file__).resolve().parent / "configs"
 
 app = RecipeApp("nano3", help="Nemotron Nano 3: data prep, pretrain, SFT, RL.")
 data = app.group("data", help="Prepare training data, or register existing data, as artifacts.")
-prep = data.group("prep", help="Turn raw data into training-ready artifacts (tokenized, packed, split).")
+prep = data.group(
+    "prep", help="Turn raw data into training-ready artifacts (tokenized, packed, split)."
+)
 imports = data.group("import", help="Register data prepared elsewhere as an artifact (no copy).")
 
 _PREP: tuple[tuple[str, str, str], ...] = (
-    ("pretrain", "PretrainBlendsArtifact", "Text -> Megatron .bin/.idx per source and split + blend.json."),
-    ("sft", "SFTDataArtifact", "Chat data -> chat template -> loss-masked, packed sequences (Megatron-Bridge)."),
-    ("rl", "SplitJsonlDataArtifact", "Prompt JSONL -> deterministic train/val/test JSONL (NeMo-RL) + manifest."),
+    (
+        "pretrain",
+        "PretrainBlendsArtifact",
+        "Text -> Megatron .bin/.idx per source and split + blend.json.",
+    ),
+    (
+        "sft",
+        "SFTDataArtifact",
+        "Chat data -> chat template -> loss-masked, packed sequences (Megatron-Bridge).",
+    ),
+    (
+        "rl",
+        "SplitJsonlDataArtifact",
+        "Prompt JSONL -> deterministic train/val/test JSONL (NeMo-RL) + manifest.",
+    ),
 )
 for _name, _type, _help in _PREP:
     prep.stage(
@@ -34,7 +48,10 @@ for _name, _type, _help in _PREP:
         module=f"nemotron.recipes.nano3.data_prep.{_name}",
         config_dir=CONFIGS / "data_prep" / _name,
         default_config="default",
-        examples=(f"nemotron nano3 data prep {_name} -c tiny", f"nemotron nano3 data prep {_name} --run cluster"),
+        examples=(
+            f"nemotron nano3 data prep {_name} -c tiny",
+            f"nemotron nano3 data prep {_name} --run cluster",
+        ),
     )
 
 _Path = Annotated[Path, typer.Argument(help="Folder holding the prepared data.")]

@@ -43,11 +43,15 @@ def _template(source: str) -> Any:
     from jinja2 import StrictUndefined  # noqa: F401  (documented: undefined names render empty)
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    env = ImmutableSandboxedEnvironment(trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True)
+    env = ImmutableSandboxedEnvironment(
+        trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True
+    )
     return env.from_string(source)
 
 
-def segments(template: str, record: dict[str, Any], messages_field: str = "messages") -> list[tuple[str, bool]]:
+def segments(
+    template: str, record: dict[str, Any], messages_field: str = "messages"
+) -> list[tuple[str, bool]]:
     """The conversation as (text, train_on_it) pieces whose concatenation is the full rendering."""
     messages = record[messages_field]
     tools = record.get("tools")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nemotron.recipes.nano3.data_prep._sources import SourceConfig, Shard
+from nemotron.recipes.nano3.data_prep._sources import Shard, SourceConfig
 from nemotron.recipes.nano3.data_prep.errors import DataPrepConfigError
 
 SPLITS = ("train", "valid", "test")
@@ -89,7 +89,9 @@ def finish_work(output_dir: Path, keep: bool) -> None:
         shutil.rmtree(output_dir / ".work", ignore_errors=True)
 
 
-def dataset_inputs(sources: list[SourceConfig], shards: list[Shard], rows: dict[str, int]) -> list[Any]:
+def dataset_inputs(
+    sources: list[SourceConfig], shards: list[Shard], rows: dict[str, int]
+) -> list[Any]:
     """One InputDatasetInfo per source: uri, revision, split, field, weight, rows, bytes, files."""
     from nemotron.kit.artifacts import InputDatasetInfo
 

@@ -83,10 +83,19 @@ def run_shards(
     return {s.id: results[s.id] for s in shards}
 
 
-def _run_pool(pending: list[Shard], fn: WorkFn, params: Any, done_dir: Path, workers: int, finished: Callable[[Shard, dict[str, Any]], None]) -> None:
+def _run_pool(
+    pending: list[Shard],
+    fn: WorkFn,
+    params: Any,
+    done_dir: Path,
+    workers: int,
+    finished: Callable[[Shard, dict[str, Any]], None],
+) -> None:
     # Largest shards first keeps the tail short; the output order is fixed by the plan anyway.
     order = sorted(pending, key=lambda s: -s.size)
-    with ProcessPoolExecutor(max_workers=min(workers, len(order)), mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(order)), mp_context=get_context("spawn")
+    ) as pool:
         futures = {pool.submit(_run_and_record, fn, s, params, done_dir): s for s in order}
         try:
             while futures:
@@ -99,13 +108,26 @@ def _run_pool(pending: list[Shard], fn: WorkFn, params: Any, done_dir: Path, wor
             raise
 
 
-def _run_ray(pending: list[Shard], fn: WorkFn, params: Any, done_dir: Path, workers: int, address: str | None, finished: Callable[[Shard, dict[str, Any]], None]) -> None:
+def _run_ray(
+    pending: list[Shard],
+    fn: WorkFn,
+    params: Any,
+    done_dir: Path,
+    workers: int,
+    address: str | None,
+    finished: Callable[[Shard, dict[str, Any]], None],
+) -> None:
     try:
         import ray
     except ImportError as err:
         raise OptionalDependencyError("engine=ray", "ray") from err
     if not ray.is_initialized():
-        ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False, log_to_driver=False)
+        ray.init(
+            address=address,
+            num_cpus=None if address else workers,
+            include_dashboard=False,
+            log_to_driver=False,
+        )
     remote = ray.remote(num_cpus=1)(_run_and_record)
     refs = {remote.remote(fn, s, params, done_dir): s for s in pending}
     while refs:

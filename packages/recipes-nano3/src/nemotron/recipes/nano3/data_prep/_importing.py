@@ -30,7 +30,9 @@ def import_pretrain(path: str | Path, name: str = "nano3-pretrain-data") -> Any:
     folder = _folder(path)
     blend_path = folder / "blend.json"
     if not blend_path.is_file():
-        raise InputDataError(str(blend_path), 0, "missing: expected {\"train\": [weight, prefix, ...], ...}")
+        raise InputDataError(
+            str(blend_path), 0, 'missing: expected {"train": [weight, prefix, ...], ...}'
+        )
     blend = json.loads(blend_path.read_text())
     prefixes: dict[str, list[str]] = {}
     tokens: dict[str, int] = {}
@@ -42,7 +44,9 @@ def import_pretrain(path: str | Path, name: str = "nano3-pretrain-data") -> Any:
         for prefix in names:
             full = Path(prefix) if Path(prefix).is_absolute() else folder / prefix
             if not Path(f"{full}.idx").is_file() or not Path(f"{full}.bin").is_file():
-                raise InputDataError(str(blend_path), 0, f"split {split}: {full}.bin/.idx not found")
+                raise InputDataError(
+                    str(blend_path), 0, f"split {split}: {full}.bin/.idx not found"
+                )
             dataset = IndexedDataset.open(full)
             prefixes[split].append(str(full))
             tokens[split] += int(dataset.lengths.sum(dtype="int64"))

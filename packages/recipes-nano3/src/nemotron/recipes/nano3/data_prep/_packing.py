@@ -29,7 +29,11 @@ class Packing:
     @property
     def efficiency(self) -> float:
         """Non-padding fraction of all pack slots."""
-        return 0.0 if not self.num_packs else float(self._used().sum()) / (self.num_packs * self.capacity)
+        return (
+            0.0
+            if not self.num_packs
+            else float(self._used().sum()) / (self.num_packs * self.capacity)
+        )
 
     def _used(self) -> np.ndarray:
         return np.bincount(self.pack_of, weights=self.lengths, minlength=self.num_packs)
@@ -49,7 +53,11 @@ def pack_best_fit_decreasing(lengths: np.ndarray, capacity: int) -> Packing:
         raise ValueError(f"sequence lengths must be in 1..{capacity}")
     order = np.argsort(-lengths, kind="stable")
     sorted_lengths = lengths[order]
-    group_starts = np.flatnonzero(np.r_[True, sorted_lengths[1:] != sorted_lengths[:-1]]) if n else np.zeros(0, np.int64)
+    group_starts = (
+        np.flatnonzero(np.r_[True, sorted_lengths[1:] != sorted_lengths[:-1]])
+        if n
+        else np.zeros(0, np.int64)
+    )
     group_ends = np.r_[group_starts[1:], n]
     buckets: list[list[int]] = [[] for _ in range(capacity + 1)]
     occupied = np.zeros(capacity + 1, dtype=bool)

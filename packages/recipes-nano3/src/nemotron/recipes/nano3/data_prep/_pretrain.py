@@ -17,8 +17,8 @@ import numpy as np
 from nemotron.recipes.nano3.data_prep._common import (
     SPLITS,
     CommonConfig,
-    asset_path,
     SplitConfig,
+    asset_path,
     bad_record_summary,
     check_sources,
     dataset_inputs,
@@ -115,7 +115,9 @@ def tokenize_shard(shard: Shard, p: _ShardParams) -> dict[str, Any]:
     try:
         batch: list[str] = []
         chars = 0
-        for text in iter_records(shard, p.text_fields[shard.source], p.on_bad_record, stats, _is_text):
+        for text in iter_records(
+            shard, p.text_fields[shard.source], p.on_bad_record, stats, _is_text
+        ):
             if not text:
                 empty += 1
                 continue
@@ -138,7 +140,12 @@ def tokenize_shard(shard: Shard, p: _ShardParams) -> dict[str, Any]:
         result["splits"][name] = {"documents": len(counts), "tokens": int(counts.sum())}
     result["documents"] = sum(v["documents"] for v in result["splits"].values())
     result["tokens"] = sum(v["tokens"] for v in result["splits"].values())
-    result.update(records=stats.records, bad_records=stats.bad, bad_examples=stats.bad_examples, empty_documents=empty)
+    result.update(
+        records=stats.records,
+        bad_records=stats.bad,
+        bad_examples=stats.bad_examples,
+        empty_documents=empty,
+    )
     return result
 
 
@@ -151,7 +158,9 @@ def _verify_sample(shards: list[Shard], text_fields: dict[str, str], count: int)
         if shard.source in seen:
             continue
         seen.add(shard.source)
-        for i, text in enumerate(iter_records(shard, text_fields[shard.source], "skip", ReadStats(), _is_text)):
+        for i, text in enumerate(
+            iter_records(shard, text_fields[shard.source], "skip", ReadStats(), _is_text)
+        ):
             if i >= per_source:
                 break
             sample.append(text)
@@ -166,23 +175,46 @@ def run_pretrain(cfg: PretrainDataConfig) -> Any:
     check_sources(cfg.sources)
     cfg.split.check()
     out = Path(cfg.output_dir).expanduser().resolve()
-    info = load_tokenizer_info(asset_path(cfg.tokenizer), revision=cfg.tokenizer_revision, eod_token=cfg.eod_token)
+    info = load_tokenizer_info(
+        asset_path(cfg.tokenizer), revision=cfg.tokenizer_revision, eod_token=cfg.eod_token
+    )
     shards = plan_shards(cfg.sources, cfg.run.shard_bytes, cfg.run.hf_shards)
     text_fields = {s.name: s.text_field for s in cfg.sources}
     choice = choose_encoder(info, _verify_sample(shards, text_fields, cfg.verify_docs), cfg.encoder)
     dtype = np.dtype(token_dtype(info.vocab_size)).name
     split = (cfg.split.valid, cfg.split.test, cfg.split.seed)
-    key = fingerprint(shards, info.digest, text_fields, cfg.append_eod, info.eod_id, split, cfg.on_bad_record)
+    key = fingerprint(
+        shards, info.digest, text_fields, cfg.append_eod, info.eod_id, split, cfg.on_bad_record
+    )
     work = work_dir(out, key)
     (work / "shards").mkdir(parents=True, exist_ok=True)
-    params = _ShardParams(info, choice.name, text_fields, cfg.append_eod, dtype, split, cfg.on_bad_record, work / "shards")
-    print(f"pretrain data: {len(shards)} shards from {len(cfg.sources)} sources; encoder {choice.name} ({choice.reason})")
+    params = _ShardParams(
+        info,
+        choice.name,
+        text_fields,
+        cfg.append_eod,
+        dtype,
+        split,
+        cfg.on_bad_record,
+        work / "shards",
+    )
+    print(
+        f"pretrain data: {len(shards)} shards from {len(cfg.sources)} sources; encoder {choice.name} ({choice.reason})"
+    )
     with Progress("pretrain data", sum(s.size for s in shards), len(shards)) as progress:
         results = run_shards(
-            shards, tokenize_shard, params, work,
-            engine=cfg.run.engine, workers=cfg.run.workers, progress=progress, ray_address=cfg.run.ray_address,
+            shards,
+            tokenize_shard,
+            params,
+            work,
+            engine=cfg.run.engine,
+            workers=cfg.run.workers,
+            progress=progress,
+            ray_address=cfg.run.ray_address,
         )
-    blend, prefixes, tokens = _assemble(cfg, shards, results, work / "shards", out, np.dtype(dtype).type)
+    blend, prefixes, tokens = _assemble(
+        cfg, shards, results, work / "shards", out, np.dtype(dtype).type
+    )
     blend_path = out / "blend.json"
     write_json_atomic(blend_path, blend)
     rows: dict[str, int] = {}
@@ -202,14 +234,20 @@ def run_pretrain(cfg: PretrainDataConfig) -> Any:
         num_shards=len(shards),
         tokenizer=cfg.tokenizer,
         source_datasets=dataset_inputs(cfg.sources, shards, rows),
-        inputs=[*dataset_inputs(cfg.sources, shards, rows), tokenizer_input(cfg.tokenizer, info.digest)],
+        inputs=[
+            *dataset_inputs(cfg.sources, shards, rows),
+            tokenizer_input(cfg.tokenizer, info.digest),
+        ],
         metadata={
             "encoder": choice.name,
             "encoder_check": choice.reason,
             "dtype": dtype,
             "vocab_size": info.vocab_size,
             "eod_id": info.eod_id if cfg.append_eod else None,
-            "documents_per_split": {s: sum(r["splits"].get(s, {}).get("documents", 0) for r in results.values()) for s in SPLITS},
+            "documents_per_split": {
+                s: sum(r["splits"].get(s, {}).get("documents", 0) for r in results.values())
+                for s in SPLITS
+            },
             "records": sum_stats(results, "records"),
             "empty_documents_skipped": sum_stats(results, "empty_documents"),
             **bad_record_summary(results),
@@ -218,12 +256,19 @@ def run_pretrain(cfg: PretrainDataConfig) -> Any:
     )
     artifact = publish(artifact, cfg.artifact_name)
     finish_work(out, cfg.run.keep_work)
-    print(f"pretrain data: {artifact.total_sequences:,} documents, {artifact.total_tokens:,} tokens -> {artifact.uri} ({out})")
+    print(
+        f"pretrain data: {artifact.total_sequences:,} documents, {artifact.total_tokens:,} tokens -> {artifact.uri} ({out})"
+    )
     return artifact
 
 
 def _assemble(
-    cfg: PretrainDataConfig, shards: list[Shard], results: dict[str, dict[str, Any]], shard_dir: Path, out: Path, dtype: type
+    cfg: PretrainDataConfig,
+    shards: list[Shard],
+    results: dict[str, dict[str, Any]],
+    shard_dir: Path,
+    out: Path,
+    dtype: type,
 ) -> tuple[dict[str, list[Any] | None], dict[str, list[str]], dict[str, int]]:
     """Concatenate shard outputs per (split, source); return blend.json content, prefixes, tokens."""
     blend: dict[str, list[Any] | None] = {}
@@ -235,7 +280,8 @@ def _assemble(
             parts = [
                 shard_dir / f"{s.id}.{split}"
                 for s in shards
-                if s.source == source.name and results[s.id]["splits"].get(split, {}).get("documents", 0) > 0
+                if s.source == source.name
+                and results[s.id]["splits"].get(split, {}).get("documents", 0) > 0
             ]
             target = out / split / source.name
             if not parts:
@@ -249,5 +295,3 @@ def _assemble(
             entries += [source.weight, f"{split}/{source.name}"]
         blend[split] = entries or None
     return blend, prefixes, tokens
-
-

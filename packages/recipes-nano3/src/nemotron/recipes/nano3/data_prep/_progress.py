@@ -16,7 +16,11 @@ def _rate(value: float) -> str:
 
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
-    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    return (
+        f"{seconds // 3600}h{seconds // 60 % 60:02d}m"
+        if seconds >= 3600
+        else f"{seconds // 60}m{seconds % 60:02d}s"
+    )
 
 
 class Progress:
@@ -26,7 +30,14 @@ class Progress:
     `interval` seconds (and at the end) to `stream`.
     """
 
-    def __init__(self, label: str, total_bytes: int, total_shards: int, stream: TextIO | None = None, interval: float = 10.0) -> None:
+    def __init__(
+        self,
+        label: str,
+        total_bytes: int,
+        total_shards: int,
+        stream: TextIO | None = None,
+        interval: float = 10.0,
+    ) -> None:
         self.label = label
         self.total_bytes = max(total_bytes, 1)
         self.total_shards = total_shards
@@ -40,7 +51,8 @@ class Progress:
 
     def __enter__(self) -> Progress:
         if self.stream.isatty():
-            from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeRemainingColumn
+            from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
+            from rich.progress import Progress as RichProgress
 
             self._rich = RichProgress(
                 TextColumn("{task.description}"),
@@ -88,5 +100,13 @@ class Progress:
         elapsed = time.monotonic() - self._start
         self._last_line = time.monotonic()
         done = self.bytes / self.total_bytes
-        eta = "done" if final else (f"ETA {_duration(elapsed / done * (1 - done))}" if done > 0 else "ETA ?")
-        print(f"{self.label}: {self.summary()}, {_duration(elapsed)} elapsed, {eta}", file=self.stream, flush=True)
+        eta = (
+            "done"
+            if final
+            else (f"ETA {_duration(elapsed / done * (1 - done))}" if done > 0 else "ETA ?")
+        )
+        print(
+            f"{self.label}: {self.summary()}, {_duration(elapsed)} elapsed, {eta}",
+            file=self.stream,
+            flush=True,
+        )

@@ -30,7 +30,13 @@ from nemotron.recipes.nano3.data_prep._common import (
 )
 from nemotron.recipes.nano3.data_prep._engine import run_shards, write_json_atomic
 from nemotron.recipes.nano3.data_prep._progress import Progress
-from nemotron.recipes.nano3.data_prep._sources import ReadStats, Shard, fingerprint, iter_records, plan_shards
+from nemotron.recipes.nano3.data_prep._sources import (
+    ReadStats,
+    Shard,
+    fingerprint,
+    iter_records,
+    plan_shards,
+)
 from nemotron.recipes.nano3.data_prep._split import split_of
 
 _NAMES = ("train", "val", "test")
@@ -58,7 +64,9 @@ def split_shard(shard: Shard, p: _ShardParams) -> dict[str, Any]:
     valid, test, seed = p.split
     stats = ReadStats()
     parts: dict[str, list[bytes]] = {n: [] for n in _NAMES}
-    for record in iter_records(shard, p.fields[shard.source], p.on_bad_record, stats, whole_record=True):
+    for record in iter_records(
+        shard, p.fields[shard.source], p.on_bad_record, stats, whole_record=True
+    ):
         line = encoder.encode(record)
         parts[_NAMES[split_of(line, valid, test, seed)]].append(line + b"\n")
     result: dict[str, Any] = {"splits": {}}
@@ -68,7 +76,12 @@ def split_shard(shard: Shard, p: _ShardParams) -> dict[str, Any]:
         tmp.write_bytes(b"".join(lines))
         tmp.replace(target)
         result["splits"][name] = {"documents": len(lines)}
-    result.update(documents=sum(len(v) for v in parts.values()), records=stats.records, bad_records=stats.bad, bad_examples=stats.bad_examples)
+    result.update(
+        documents=sum(len(v) for v in parts.values()),
+        records=stats.records,
+        bad_records=stats.bad,
+        bad_examples=stats.bad_examples,
+    )
     return result
 
 
@@ -87,7 +100,16 @@ def run_rl(cfg: RLDataConfig) -> Any:
     (work / "shards").mkdir(parents=True, exist_ok=True)
     params = _ShardParams(fields, split, cfg.on_bad_record, work / "shards")
     with Progress("rl data", sum(s.size for s in shards), len(shards)) as progress:
-        results = run_shards(shards, split_shard, params, work, engine=cfg.run.engine, workers=cfg.run.workers, progress=progress, ray_address=cfg.run.ray_address)
+        results = run_shards(
+            shards,
+            split_shard,
+            params,
+            work,
+            engine=cfg.run.engine,
+            workers=cfg.run.workers,
+            progress=progress,
+            ray_address=cfg.run.ray_address,
+        )
     counts: dict[str, int] = {}
     paths: dict[str, str] = {}
     for name in _NAMES:
@@ -109,7 +131,12 @@ def run_rl(cfg: RLDataConfig) -> Any:
         "counts": counts,
         "fields": sorted(set(fields.values())),
         "sources": [{"name": s.name, "path": s.path} for s in cfg.sources],
-        "split": {"valid": cfg.split.valid, "test": cfg.split.test, "seed": cfg.split.seed, "by": "blake2b(record JSON)"},
+        "split": {
+            "valid": cfg.split.valid,
+            "test": cfg.split.test,
+            "seed": cfg.split.seed,
+            "by": "blake2b(record JSON)",
+        },
     }
     manifest_path = out / "manifest.json"
     write_json_atomic(manifest_path, manifest)
@@ -124,9 +151,15 @@ def run_rl(cfg: RLDataConfig) -> Any:
         manifest_path=str(manifest_path),
         source_datasets=dataset_inputs(cfg.sources, shards, rows),
         inputs=dataset_inputs(cfg.sources, shards, rows),
-        metadata={"records": sum_stats(results, "records"), **bad_record_summary(results), "elapsed_s": round(time.time() - started, 3)},
+        metadata={
+            "records": sum_stats(results, "records"),
+            **bad_record_summary(results),
+            "elapsed_s": round(time.time() - started, 3),
+        },
     )
     artifact = publish(artifact, cfg.artifact_name)
     finish_work(out, cfg.run.keep_work)
-    print(f"rl data: train {counts['train']}, val {counts['val']}, test {counts['test']} -> {artifact.uri}")
+    print(
+        f"rl data: train {counts['train']}, val {counts['val']}, test {counts['test']} -> {artifact.uri}"
+    )
     return artifact

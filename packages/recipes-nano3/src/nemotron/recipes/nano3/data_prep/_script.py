@@ -14,7 +14,9 @@ from nemotron.kit.artifacts.errors import NemotronError
 CONFIGS = Path(__file__).resolve().parent.parent / "configs" / "data_prep"
 
 
-def stage_main(stage: str, config_cls: type, run: Callable[[Any], Any], argv: Sequence[str] | None = None) -> Any:
+def stage_main(
+    stage: str, config_cls: type, run: Callable[[Any], Any], argv: Sequence[str] | None = None
+) -> Any:
     """`python -m nemotron.recipes.nano3.data_prep.<stage> [-c FILE] [key=value ...]`.
 
     Without `-c` the stage's `default.yaml` is used; `-c tiny` names a shipped config.

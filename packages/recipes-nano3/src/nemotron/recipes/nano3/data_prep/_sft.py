@@ -24,8 +24,8 @@ from nemotron.recipes.nano3.data_prep._chat import check_conversation, segments
 from nemotron.recipes.nano3.data_prep._common import (
     SPLITS,
     CommonConfig,
-    asset_path,
     SplitConfig,
+    asset_path,
     bad_record_summary,
     check_sources,
     dataset_inputs,
@@ -38,9 +38,20 @@ from nemotron.recipes.nano3.data_prep._common import (
 from nemotron.recipes.nano3.data_prep._engine import run_shards, write_json_atomic
 from nemotron.recipes.nano3.data_prep._packing import Packing, pack_best_fit_decreasing
 from nemotron.recipes.nano3.data_prep._progress import Progress
-from nemotron.recipes.nano3.data_prep._sources import ReadStats, Shard, fingerprint, iter_records, plan_shards
+from nemotron.recipes.nano3.data_prep._sources import (
+    ReadStats,
+    Shard,
+    fingerprint,
+    iter_records,
+    plan_shards,
+)
 from nemotron.recipes.nano3.data_prep._split import split_of
-from nemotron.recipes.nano3.data_prep._tokenizer import TokenizerInfo, build_encoder, choose_encoder, load_tokenizer_info
+from nemotron.recipes.nano3.data_prep._tokenizer import (
+    TokenizerInfo,
+    build_encoder,
+    choose_encoder,
+    load_tokenizer_info,
+)
 from nemotron.recipes.nano3.data_prep.errors import DataPrepConfigError
 
 _OUTPUT_NAMES = {"train": "training", "valid": "validation", "test": "test"}
@@ -88,7 +99,10 @@ def tokenize_chat_shard(shard: Shard, p: _ShardParams) -> dict[str, Any]:
     valid, test, seed = p.split
     field_name = p.fields[shard.source]
     files = {
-        s: (open(p.shard_dir / f".{shard.id}.{s}.tok", "wb"), open(p.shard_dir / f".{shard.id}.{s}.mask", "wb"))  # noqa: SIM115
+        s: (
+            open(p.shard_dir / f".{shard.id}.{s}.tok", "wb"),
+            open(p.shard_dir / f".{shard.id}.{s}.mask", "wb"),
+        )  # noqa: SIM115
         for s in SPLITS
     }
     lengths: dict[str, list[int]] = {s: [] for s in SPLITS}
@@ -100,7 +114,9 @@ def tokenize_chat_shard(shard: Shard, p: _ShardParams) -> dict[str, Any]:
         pieces = [segments(p.template, r, field_name) for r in records]
         texts = [t for conv in pieces for t, _ in conv]
         flat, offsets = encoder.encode_batch(texts)
-        train_on = np.fromiter((m for conv in pieces for _, m in conv), dtype=np.uint8, count=len(texts))
+        train_on = np.fromiter(
+            (m for conv in pieces for _, m in conv), dtype=np.uint8, count=len(texts)
+        )
         mask = np.repeat(train_on, np.diff(offsets))
         bounds = np.cumsum([0] + [len(c) for c in pieces])
         for i, record in enumerate(records):
@@ -121,7 +137,9 @@ def tokenize_chat_shard(shard: Shard, p: _ShardParams) -> dict[str, Any]:
 
     try:
         batch: list[dict[str, Any]] = []
-        for record in iter_records(shard, field_name, p.on_bad_record, stats, _check_record(field_name), whole_record=True):
+        for record in iter_records(
+            shard, field_name, p.on_bad_record, stats, _check_record(field_name), whole_record=True
+        ):
             batch.append(record)
             if len(batch) >= _BATCH:
                 flush(batch)
@@ -138,14 +156,23 @@ def tokenize_chat_shard(shard: Shard, p: _ShardParams) -> dict[str, Any]:
         np.save(f"{stem}.len.npy", np.asarray(lengths[name], dtype=np.int64))
         (p.shard_dir / f".{shard.id}.{name}.tok").replace(f"{stem}.tok")
         (p.shard_dir / f".{shard.id}.{name}.mask").replace(f"{stem}.mask")
-        result["splits"][name] = {"documents": len(lengths[name]), "tokens": int(sum(lengths[name]))}
+        result["splits"][name] = {
+            "documents": len(lengths[name]),
+            "tokens": int(sum(lengths[name])),
+        }
     result["documents"] = sum(v["documents"] for v in result["splits"].values())
     result["tokens"] = sum(v["tokens"] for v in result["splits"].values())
-    result.update(records=stats.records, bad_records=stats.bad, bad_examples=stats.bad_examples, dropped_too_long=dropped, truncated=truncated)
+    result.update(
+        records=stats.records,
+        bad_records=stats.bad,
+        bad_examples=stats.bad_examples,
+        dropped_too_long=dropped,
+        truncated=truncated,
+    )
     return result
 
 
-class _check_record:  # noqa: N801 - used like a function, picklable
+class _check_record:
     def __init__(self, field_name: str) -> None:
         self.field_name = field_name
 
@@ -162,7 +189,11 @@ class _Spool:
         self._tokens = [_map(shard_dir / f"{s.id}.{split}.tok", np.int32) for s in shards]
         self._mask = [_map(shard_dir / f"{s.id}.{split}.mask", np.uint8) for s in shards]
         self._shard_of = np.repeat(np.arange(len(parts)), [len(x) for x in parts])
-        self._local_start = np.concatenate([np.r_[0, np.cumsum(x)[:-1]] for x in parts]).astype(np.int64) if parts else np.zeros(0, np.int64)
+        self._local_start = (
+            np.concatenate([np.r_[0, np.cumsum(x)[:-1]] for x in parts]).astype(np.int64)
+            if parts
+            else np.zeros(0, np.int64)
+        )
 
     def gather(self, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Token ids and loss mask of the given sequences, back to back."""
@@ -186,7 +217,13 @@ def _write_packs(spool: _Spool, packing: Packing, path: Path, fmt: str) -> None:
 
     members = packing.members()
     tmp = path.with_name(f".{path.name}.tmp")
-    schema = pa.schema([("input_ids", pa.list_(pa.int32())), ("loss_mask", pa.list_(pa.int8())), ("seq_start_id", pa.list_(pa.int32()))])
+    schema = pa.schema(
+        [
+            ("input_ids", pa.list_(pa.int32())),
+            ("loss_mask", pa.list_(pa.int8())),
+            ("seq_start_id", pa.list_(pa.int32())),
+        ]
+    )
     rows: list[dict[str, list[int]]] = []
     writer = pq.ParquetWriter(tmp, schema) if fmt == "parquet" else None
     try:
@@ -199,9 +236,16 @@ def _write_packs(spool: _Spool, packing: Packing, path: Path, fmt: str) -> None:
             if writer is not None:
                 table = pa.table(
                     {
-                        "input_ids": pa.ListArray.from_arrays(pa.array(pack_offsets, pa.int32()), pa.array(ids)),
-                        "loss_mask": pa.ListArray.from_arrays(pa.array(pack_offsets, pa.int32()), pa.array(mask)),
-                        "seq_start_id": pa.ListArray.from_arrays(pa.array(start_offsets, pa.int32()), pa.array(np.concatenate(starts) if starts else np.zeros(0, np.int32))),
+                        "input_ids": pa.ListArray.from_arrays(
+                            pa.array(pack_offsets, pa.int32()), pa.array(ids)
+                        ),
+                        "loss_mask": pa.ListArray.from_arrays(
+                            pa.array(pack_offsets, pa.int32()), pa.array(mask)
+                        ),
+                        "seq_start_id": pa.ListArray.from_arrays(
+                            pa.array(start_offsets, pa.int32()),
+                            pa.array(np.concatenate(starts) if starts else np.zeros(0, np.int32)),
+                        ),
                     },
                     schema=schema,
                 )
@@ -209,7 +253,13 @@ def _write_packs(spool: _Spool, packing: Packing, path: Path, fmt: str) -> None:
             else:
                 for k in range(len(group)):
                     lo, hi = pack_offsets[k], pack_offsets[k + 1]
-                    rows.append({"input_ids": ids[lo:hi].tolist(), "loss_mask": mask[lo:hi].tolist(), "seq_start_id": starts[k].tolist()})
+                    rows.append(
+                        {
+                            "input_ids": ids[lo:hi].tolist(),
+                            "loss_mask": mask[lo:hi].tolist(),
+                            "seq_start_id": starts[k].tolist(),
+                        }
+                    )
     finally:
         if writer is not None:
             writer.close()
@@ -243,25 +293,63 @@ def run_sft(cfg: SFTDataConfig) -> Any:
     check_sources(cfg.sources)
     cfg.split.check()
     if cfg.long_sequences not in ("drop", "truncate"):
-        raise DataPrepConfigError("long_sequences", f"must be `drop` or `truncate`, got {cfg.long_sequences!r}")
+        raise DataPrepConfigError(
+            "long_sequences", f"must be `drop` or `truncate`, got {cfg.long_sequences!r}"
+        )
     if cfg.format not in ("parquet", "npy"):
         raise DataPrepConfigError("format", f"must be `parquet` or `npy`, got {cfg.format!r}")
     out = Path(cfg.output_dir).expanduser().resolve()
     info = load_tokenizer_info(asset_path(cfg.tokenizer), revision=cfg.tokenizer_revision)
-    template = Path(asset_path(cfg.chat_template)).expanduser().read_text() if cfg.chat_template else info.chat_template
+    template = (
+        Path(asset_path(cfg.chat_template)).expanduser().read_text()
+        if cfg.chat_template
+        else info.chat_template
+    )
     if not template:
-        raise DataPrepConfigError("chat_template", f"tokenizer {cfg.tokenizer} has no chat template; give a Jinja file")
+        raise DataPrepConfigError(
+            "chat_template", f"tokenizer {cfg.tokenizer} has no chat template; give a Jinja file"
+        )
     shards = plan_shards(cfg.sources, cfg.run.shard_bytes, cfg.run.hf_shards)
     choice = choose_encoder(info, [], cfg.encoder)
     fields = {s.name: s.text_field for s in cfg.sources}
     split = (cfg.split.valid, cfg.split.test, cfg.split.seed)
-    key = fingerprint(shards, info.digest, template, fields, cfg.pack_size, cfg.long_sequences, split, cfg.on_bad_record)
+    key = fingerprint(
+        shards,
+        info.digest,
+        template,
+        fields,
+        cfg.pack_size,
+        cfg.long_sequences,
+        split,
+        cfg.on_bad_record,
+    )
     work = work_dir(out, key)
     (work / "shards").mkdir(parents=True, exist_ok=True)
-    params = _ShardParams(info, choice.name, template, fields, cfg.pack_size, cfg.long_sequences == "truncate", split, cfg.on_bad_record, work / "shards")
-    print(f"sft data: {len(shards)} shards from {len(cfg.sources)} sources; encoder {choice.name} ({choice.reason})")
+    params = _ShardParams(
+        info,
+        choice.name,
+        template,
+        fields,
+        cfg.pack_size,
+        cfg.long_sequences == "truncate",
+        split,
+        cfg.on_bad_record,
+        work / "shards",
+    )
+    print(
+        f"sft data: {len(shards)} shards from {len(cfg.sources)} sources; encoder {choice.name} ({choice.reason})"
+    )
     with Progress("sft data", sum(s.size for s in shards), len(shards)) as progress:
-        results = run_shards(shards, tokenize_chat_shard, params, work, engine=cfg.run.engine, workers=cfg.run.workers, progress=progress, ray_address=cfg.run.ray_address)
+        results = run_shards(
+            shards,
+            tokenize_chat_shard,
+            params,
+            work,
+            engine=cfg.run.engine,
+            workers=cfg.run.workers,
+            progress=progress,
+            ray_address=cfg.run.ray_address,
+        )
     suffix = ".idx.parquet" if cfg.format == "parquet" else ".npy"
     paths: dict[str, str | None] = dict.fromkeys(SPLITS)
     tokens = dict.fromkeys(SPLITS, 0)
@@ -276,7 +364,11 @@ def run_sft(cfg: SFTDataConfig) -> Any:
             continue
         packing = pack_best_fit_decreasing(spool.lengths, cfg.pack_size)
         _write_packs(spool, packing, target, cfg.format)
-        paths[name], tokens[name], packs[name] = str(target), int(spool.lengths.sum()), packing.num_packs
+        paths[name], tokens[name], packs[name] = (
+            str(target),
+            int(spool.lengths.sum()),
+            packing.num_packs,
+        )
         efficiency[name] = round(packing.efficiency, 6)
         pack_meta.append({"split": _OUTPUT_NAMES[name], **_pack_metadata(packing)})
     write_json_atomic(out / "packing_metadata.json", pack_meta)
@@ -296,15 +388,25 @@ def run_sft(cfg: SFTDataConfig) -> Any:
         num_sequences=sum(packs.values()),
         tokenizer=cfg.tokenizer,
         source_datasets=dataset_inputs(cfg.sources, shards, rows),
-        inputs=[*dataset_inputs(cfg.sources, shards, rows), tokenizer_input(cfg.tokenizer, info.digest)],
+        inputs=[
+            *dataset_inputs(cfg.sources, shards, rows),
+            tokenizer_input(cfg.tokenizer, info.digest),
+        ],
         metadata={
             "format": cfg.format,
-            "reader": "megatron.bridge.data.datasets." + ("packed_parquet.GPTSFTPackedParquetDataset" if cfg.format == "parquet" else "sft.GPTSFTPackedDataset"),
+            "reader": "megatron.bridge.data.datasets."
+            + (
+                "packed_parquet.GPTSFTPackedParquetDataset"
+                if cfg.format == "parquet"
+                else "sft.GPTSFTPackedDataset"
+            ),
             "packing": "best_fit_decreasing",
             "packing_efficiency": efficiency,
             "packs_per_split": packs,
             "conversations": sum_stats(results, "documents"),
-            "conversations_per_split": {s: sum(r["splits"][s]["documents"] for r in results.values()) for s in SPLITS},
+            "conversations_per_split": {
+                s: sum(r["splits"][s]["documents"] for r in results.values()) for s in SPLITS
+            },
             "dropped_too_long": sum_stats(results, "dropped_too_long"),
             "truncated": sum_stats(results, "truncated"),
             "encoder": choice.name,
@@ -315,5 +417,7 @@ def run_sft(cfg: SFTDataConfig) -> Any:
     )
     artifact = publish(artifact, cfg.artifact_name)
     finish_work(out, cfg.run.keep_work)
-    print(f"sft data: {artifact.metadata['conversations']:,} conversations -> {artifact.num_sequences:,} packs of {cfg.pack_size} ({efficiency}) -> {artifact.uri}")
+    print(
+        f"sft data: {artifact.metadata['conversations']:,} conversations -> {artifact.num_sequences:,} packs of {cfg.pack_size} ({efficiency}) -> {artifact.uri}"
+    )
     return artifact

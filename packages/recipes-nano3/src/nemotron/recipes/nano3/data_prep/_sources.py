@@ -101,7 +101,9 @@ def expand_source(source: SourceConfig) -> list[tuple[str, int, str]]:
             raise InputDataError(url(p), 0, "unknown file type (expected .jsonl, .json, .parquet)")
         files.append((url(p), int(fs.size(p)), fmt))
     if not files:
-        raise InputDataError(source.path, 0, f"source `{source.name}` holds no .jsonl or .parquet files")
+        raise InputDataError(
+            source.path, 0, f"source `{source.name}` holds no .jsonl or .parquet files"
+        )
     return files
 
 
@@ -133,12 +135,16 @@ def plan_shards(sources: list[SourceConfig], shard_bytes: int, hf_shards: int = 
             for start, end in _ranges(url, size, fmt, shard_bytes, hf_shards):
                 hf = (source.subset, source.split, source.revision) if fmt == "hf" else None
                 part = min(size, end) - start if fmt == "jsonl" else size
-                shards.append(Shard(f"{source.name}-{count:05d}", source.name, url, fmt, start, end, part, hf))
+                shards.append(
+                    Shard(f"{source.name}-{count:05d}", source.name, url, fmt, start, end, part, hf)
+                )
                 count += 1
     return shards
 
 
-def _ranges(url: str, size: int, fmt: str, shard_bytes: int, hf_shards: int) -> list[tuple[int, int]]:
+def _ranges(
+    url: str, size: int, fmt: str, shard_bytes: int, hf_shards: int
+) -> list[tuple[int, int]]:
     if fmt == "jsonl":
         if size == 0:
             raise InputDataError(url, 0, "empty file")
@@ -222,7 +228,9 @@ def iter_records(
 ) -> Iterator[Any]:
     """The shard's values of `field_name` (or whole records), skipping or raising on bad ones."""
     if on_bad_record not in ("error", "skip"):
-        raise DataPrepConfigError("on_bad_record", f"must be `error` or `skip`, got {on_bad_record!r}")
+        raise DataPrepConfigError(
+            "on_bad_record", f"must be `error` or `skip`, got {on_bad_record!r}"
+        )
     decoder = msgspec.json.Decoder()
     for location, record in _raw_records(shard, decoder):
         stats.records += 1
@@ -243,7 +251,10 @@ def iter_records(
 
 def _report(shard: Shard, location: int, reason: str, on_bad_record: str, stats: ReadStats) -> None:
     if shard.format.startswith("jsonl"):
-        file, line = shard.url, _line_number(shard.url, location) if shard.format == "jsonl" else location
+        file, line = (
+            shard.url,
+            _line_number(shard.url, location) if shard.format == "jsonl" else location,
+        )
     else:
         file, line = f"{shard.url} row", location + 1
     if on_bad_record == "error":

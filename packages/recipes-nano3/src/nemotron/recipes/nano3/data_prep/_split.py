@@ -25,4 +25,6 @@ def splits_of(texts: list[str], valid: float, test: float, seed: int = 0) -> np.
     """`split_of` for many texts (UTF-8), as an int8 array."""
     if valid == 0.0 and test == 0.0:
         return np.zeros(len(texts), dtype=np.int8)
-    return np.fromiter((split_of(t.encode(), valid, test, seed) for t in texts), dtype=np.int8, count=len(texts))
+    return np.fromiter(
+        (split_of(t.encode(), valid, test, seed) for t in texts), dtype=np.int8, count=len(texts)
+    )

@@ -31,7 +31,12 @@ _PROBES = (
     "1234567890 3.14159 0x1F 1e-9",
 )
 # gigatoken's name for the split scheme of the OpenAI encodings tiktoken ships.
-_TIKTOKEN_PRETOKENIZERS = {"gpt2": "gpt2", "r50k_base": "gpt2", "cl100k_base": "gpt4", "o200k_base": "o200k"}
+_TIKTOKEN_PRETOKENIZERS = {
+    "gpt2": "gpt2",
+    "r50k_base": "gpt2",
+    "cl100k_base": "gpt4",
+    "o200k_base": "o200k",
+}
 
 
 class Encoder(Protocol):
@@ -74,7 +79,12 @@ def _hf_folder(source: str, revision: str | None) -> Path:
     except ImportError as err:  # pragma: no cover - huggingface_hub comes with tokenizers
         raise OptionalDependencyError("a hub tokenizer", "hf") from err
     try:
-        patterns = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja"]
+        patterns = [
+            "tokenizer.json",
+            "tokenizer_config.json",
+            "special_tokens_map.json",
+            "chat_template.jinja",
+        ]
         return Path(snapshot_download(source, revision=revision, allow_patterns=patterns))
     except Exception as err:
         raise TokenizerLoadError(source, f"cannot download from the hub: {err}") from err
@@ -98,7 +108,10 @@ def load_tokenizer_info(
         eod = eod_token or "<|endoftext|>"
         if eod not in specials:
             raise TokenizerLoadError(source, f"has no special token {eod!r}; set eod_token")
-        ranks = b"".join(k + b"%d" % v for k, v in sorted(encoding._mergeable_ranks.items(), key=lambda kv: kv[1]))
+        ranks = b"".join(
+            k + b"%d" % v
+            for k, v in sorted(encoding._mergeable_ranks.items(), key=lambda kv: kv[1])
+        )
         return TokenizerInfo(
             source=source,
             kind="tiktoken",
@@ -120,7 +133,9 @@ def load_tokenizer_info(
 
         tokenizer = Tokenizer.from_str(raw.decode())
     except Exception as err:
-        raise TokenizerLoadError(source, f"{json_path} is not a valid tokenizer.json: {err}") from err
+        raise TokenizerLoadError(
+            source, f"{json_path} is not a valid tokenizer.json: {err}"
+        ) from err
     config_path = folder / "tokenizer_config.json"
     config: dict[str, Any] = json.loads(config_path.read_text()) if config_path.is_file() else {}
     template = config.get("chat_template")
@@ -199,9 +214,13 @@ class _GigatokenEncoder:
         else:
             scheme = _TIKTOKEN_PRETOKENIZERS.get(info.location.removesuffix("_offline"))
             if scheme is None:
-                raise ValueError(f"gigatoken has no split scheme for tiktoken encoding {info.location}")
+                raise ValueError(
+                    f"gigatoken has no split scheme for tiktoken encoding {info.location}"
+                )
             path = _ranks_file(info)
-            self._tokenizer = gigatoken.Tokenizer.from_tiktoken(path, pretokenizer=scheme, special_tokens={})
+            self._tokenizer = gigatoken.Tokenizer.from_tiktoken(
+                path, pretokenizer=scheme, special_tokens={}
+            )
 
     def encode_batch(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         layout = self._tokenizer.encode_batch(texts, parallel=False).layout
@@ -272,7 +291,9 @@ def choose_encoder(info: TokenizerInfo, sample: list[str], prefer: str = "auto")
     want_flat, want_offsets = reference_encoder(info).encode_batch(texts)
     got_flat, got_offsets = fast.encode_batch(texts)
     if np.array_equal(want_offsets, got_offsets) and np.array_equal(want_flat, got_flat):
-        return EncoderChoice("gigatoken", len(texts), f"identical to {reference} on {len(texts)} documents")
+        return EncoderChoice(
+            "gigatoken", len(texts), f"identical to {reference} on {len(texts)} documents"
+        )
     reason = f"gigatoken differs from {reference} on the sample"
     if prefer == "gigatoken":
         raise TokenizerLoadError(info.source, reason)

@@ -67,7 +67,9 @@ class OptionalDependencyError(_Reconstructible, UserError):
     def __init__(self, what: str, extra: str) -> None:
         self._init_args = (what, extra)
         self.extra = extra
-        super().__init__(f'{what} needs an optional dependency: pip install "recipes-nano3[{extra}]"')
+        super().__init__(
+            f'{what} needs an optional dependency: pip install "recipes-nano3[{extra}]"'
+        )
 
 
 class ShardFailedError(_Reconstructible, RunError):

@@ -1,0 +1,221 @@
+"""Pretrain data prep on real files: ids equal the reference tokenizer, splits, determinism,
+resume after SIGKILL, bad input, lineage, Ray."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tokenizers import Tokenizer
+
+from nemotron.recipes.nano3.data_prep import (
+    PretrainDataConfig,
+    SourceConfig,
+    SplitConfig,
+    run_pretrain,
+)
+from nemotron.recipes.nano3.data_prep._indexed import IndexedDataset
+from nemotron.recipes.nano3.data_prep.errors import InputDataError
+
+from .conftest import TOKENIZER
+
+EOD = 0  # <|endoftext|> is the first special token of the tiny tokenizer
+
+
+def _config(out: Path, sources: list[SourceConfig], **kw: object) -> PretrainDataConfig:
+    cfg = PretrainDataConfig(
+        sources=sources, tokenizer="@nano3/tokenizer", output_dir=str(out), **kw
+    )  # type: ignore[arg-type]
+    cfg.run.workers = 1
+    return cfg
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.suffix in (".bin", ".idx") or p.name == "blend.json"
+    }
+
+
+def test_tiny_sources_match_reference_tokenizer(tmp_path: Path, assets: Path) -> None:
+    sources = [
+        SourceConfig(name="a", path=str(assets / "tiny/pretrain/stdlib-docs-a.jsonl")),
+        SourceConfig(
+            name="b", path=str(assets / "tiny/pretrain/stdlib-docs-b.parquet"), weight=0.5
+        ),
+    ]
+    art = run_pretrain(_config(tmp_path / "out", sources))
+    assert art.metadata["encoder"] == "gigatoken"
+    reference = Tokenizer.from_file(str(TOKENIZER))
+    eod = reference.token_to_id("<|endoftext|>")
+    import pyarrow.parquet as pq
+
+    texts = {
+        "a": [
+            json.loads(line)["text"]
+            for line in (assets / "tiny/pretrain/stdlib-docs-a.jsonl").read_text().splitlines()
+        ],
+        "b": pq.read_table(assets / "tiny/pretrain/stdlib-docs-b.parquet")
+        .column("text")
+        .to_pylist(),
+    }
+    for name, docs in texts.items():
+        data = IndexedDataset.open(tmp_path / "out/train" / name)
+        assert data.dtype is np.uint16 and len(data) == len(docs)
+        for i, text in enumerate(docs):
+            assert data[i].tolist() == reference.encode(text, add_special_tokens=False).ids + [eod]
+    blend = json.loads(Path(art.blend_path).read_text())
+    assert blend == {"train": [1.0, "train/a", 0.5, "train/b"], "valid": None, "test": None}
+    assert art.total_sequences == len(texts["a"]) + len(texts["b"])
+    assert (
+        art.total_tokens
+        == art.train_tokens
+        == sum(len(IndexedDataset.open(tmp_path / "out/train" / n).tokens) for n in texts)
+    )
+    # lineage: both sources and the tokenizer, with rows and bytes
+    infos = {i.name: i for i in art.inputs}
+    assert (
+        infos["a"].rows == len(texts["a"])
+        and infos["a"].bytes == (assets / "tiny/pretrain/stdlib-docs-a.jsonl").stat().st_size
+    )
+    assert infos["tokenizer"].revision.startswith("sha256:")
+    assert art.uri == "art://nano3-pretrain-data:v1"
+    assert not (tmp_path / "out/.work").exists()
+
+
+def test_splits_hold_out_documents_and_sum_to_all(tmp_path: Path, corpus: Path) -> None:
+    art = run_pretrain(
+        _config(
+            tmp_path / "out",
+            [SourceConfig(name="c", path=str(corpus))],
+            split=SplitConfig(valid=0.1, test=0.05),
+        )
+    )
+    per_split = art.metadata["documents_per_split"]
+    total = len(corpus.read_text().splitlines())
+    assert sum(per_split.values()) == total == art.total_sequences
+    assert (
+        0.05 * total < per_split["valid"] < 0.15 * total
+        and 0.02 * total < per_split["test"] < 0.08 * total
+    )
+    assert art.train_tokens + art.valid_tokens + art.test_tokens == art.total_tokens
+    blend = json.loads(Path(art.blend_path).read_text())
+    assert blend["valid"] == [1.0, "valid/c"] and blend["test"] == [1.0, "test/c"]
+
+
+def test_byte_identical_for_any_worker_count_and_shard_plan_fixed(
+    tmp_path: Path, corpus: Path
+) -> None:
+    outputs = []
+    for workers in (1, 2):
+        cfg = _config(
+            tmp_path / f"w{workers}",
+            [SourceConfig(name="c", path=str(corpus))],
+            split=SplitConfig(valid=0.1),
+        )
+        cfg.run.workers = workers
+        cfg.run.shard_bytes = 100_000
+        art = run_pretrain(cfg)
+        assert art.num_shards == -(-corpus.stat().st_size // 100_000) > 1
+        outputs.append(_files(tmp_path / f"w{workers}"))
+    assert outputs[0] == outputs[1]
+
+
+def test_bad_json_names_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "ok"}\n{"text": "ok too"}\n{"text": broken\n{"nope": 1}\n')
+    with pytest.raises(InputDataError) as err:
+        run_pretrain(_config(tmp_path / "out", [SourceConfig(name="bad", path=str(bad))]))
+    assert f"{bad}:3: invalid JSON" in str(err.value)
+    art = run_pretrain(
+        _config(tmp_path / "out", [SourceConfig(name="bad", path=str(bad))], on_bad_record="skip")
+    )
+    assert art.total_sequences == 2
+    assert art.metadata["bad_records"] == 2
+    assert art.metadata["bad_record_examples"][1] == f"{bad}:4: missing field `text`"
+
+
+def test_empty_file_is_an_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    with pytest.raises(InputDataError, match="empty.jsonl: empty file"):
+        run_pretrain(_config(tmp_path / "out", [SourceConfig(name="e", path=str(empty))]))
+
+
+def _run_cli(out: Path, corpus: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    args = [
+        sys.executable,
+        "-m",
+        "nemotron.recipes.nano3.data_prep.pretrain",
+        "-c",
+        "tiny",
+        f"output_dir={out}",
+        f"sources=[{{name: c, path: '{corpus}'}}]",
+        "split.valid=0",
+        "split.test=0",
+        "run.shard_bytes=40000",
+        "encoder=reference",
+        "run.keep_work=true",
+    ]
+    return subprocess.Popen(
+        args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
+
+
+def test_resume_after_sigkill_is_byte_identical(tmp_path: Path, corpus: Path) -> None:
+    env = {**os.environ, "NEMOTRON_ARTIFACTS_ROOT": str(tmp_path / "registry")}
+    whole = _run_cli(tmp_path / "whole", corpus, env)
+    _, err = whole.communicate(timeout=120)
+    assert whole.returncode == 0, err
+    killed = _run_cli(tmp_path / "resumed", corpus, env)
+    done_dir = None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = (
+            list((tmp_path / "resumed/.work").glob("*/done/*.json"))
+            if (tmp_path / "resumed/.work").exists()
+            else []
+        )
+        if len(found) >= 3:
+            done_dir = found[0].parent
+            break
+        time.sleep(0.005)
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.communicate()
+    assert done_dir is not None
+    finished_before = len(list(done_dir.glob("*.json")))
+    assert 3 <= finished_before < -(-corpus.stat().st_size // 40_000)  # really interrupted mid-run
+    resumed = _run_cli(tmp_path / "resumed", corpus, env)
+    _, err = resumed.communicate(timeout=120)
+    assert resumed.returncode == 0, err
+    assert f"resuming, {finished_before} shards already done".encode() in err
+    assert _files(tmp_path / "whole") == _files(tmp_path / "resumed")
+
+
+def test_ray_engine_gives_the_same_bytes(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under `uv run`, Ray would start workers through `uv run` again; use this interpreter.
+    monkeypatch.setenv("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+    ray = pytest.importorskip("ray", reason="[ray] install recipes-nano3[ray]")
+    local = _config(tmp_path / "local", [SourceConfig(name="c", path=str(corpus))])
+    local.run.shard_bytes = 200_000
+    run_pretrain(local)
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        cfg = _config(tmp_path / "ray", [SourceConfig(name="c", path=str(corpus))])
+        cfg.run.engine = "ray"
+        cfg.run.shard_bytes = 200_000
+        art = run_pretrain(cfg)
+    finally:
+        ray.shutdown()
+    assert art.num_shards == -(-corpus.stat().st_size // 200_000)
+    assert _files(tmp_path / "local") == _files(tmp_path / "ray")
