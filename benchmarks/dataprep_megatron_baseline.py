@@ -6,17 +6,23 @@ Encoder: tiktoken `encode_ordinary` (what Megatron-LM's TikTokenizer wraps).
 argv: corpus.jsonl out_prefix workers encoding eod_id
 """
 
+# ruff: noqa: TID253  (this script runs only inside .venvs/megatron, where these are the point)
 import json
 import sys
 import time
 from multiprocessing import Pool
 
-import numpy
 import tiktoken
 import torch
 from megatron.core.datasets.indexed_dataset import DType, IndexedDatasetBuilder
 
-corpus, prefix, workers, encoding_name, eod = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+corpus, prefix, workers, encoding_name, eod = (
+    sys.argv[1],
+    sys.argv[2],
+    int(sys.argv[3]),
+    sys.argv[4],
+    int(sys.argv[5]),
+)
 encoder = None
 
 

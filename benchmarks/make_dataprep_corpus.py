@@ -24,7 +24,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mb", type=int, default=110)
     args = parser.parse_args()
-    roots = sorted({Path(sysconfig.get_paths()["stdlib"]), Path(sysconfig.get_paths()["purelib"]), Path(sys.prefix)})
+    roots = sorted(
+        {
+            Path(sysconfig.get_paths()["stdlib"]),
+            Path(sysconfig.get_paths()["purelib"]),
+            Path(sys.prefix),
+        }
+    )
     target = args.mb * 1_000_000
     OUT.parent.mkdir(parents=True, exist_ok=True)
     written = docs = 0

@@ -71,7 +71,7 @@ def test_tiny_sources_match_reference_tokenizer(tmp_path: Path, assets: Path) ->
         data = IndexedDataset.open(tmp_path / "out/train" / name)
         assert data.dtype is np.uint16 and len(data) == len(docs)
         for i, text in enumerate(docs):
-            assert data[i].tolist() == reference.encode(text, add_special_tokens=False).ids + [eod]
+            assert data[i].tolist() == [*reference.encode(text, add_special_tokens=False).ids, eod]
     blend = json.loads(Path(art.blend_path).read_text())
     assert blend == {"train": [1.0, "train/a", 0.5, "train/b"], "valid": None, "test": None}
     assert art.total_sequences == len(texts["a"]) + len(texts["b"])
@@ -146,7 +146,7 @@ def test_bad_json_names_file_and_line(tmp_path: Path) -> None:
 def test_empty_file_is_an_error(tmp_path: Path) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    with pytest.raises(InputDataError, match="empty.jsonl: empty file"):
+    with pytest.raises(InputDataError, match=r"empty\.jsonl: empty file"):
         run_pretrain(_config(tmp_path / "out", [SourceConfig(name="e", path=str(empty))]))
 
 

@@ -29,7 +29,7 @@ def stage_main(
             named = CONFIGS / stage / f"{args[i + 1]}.yaml"
             if named.exists():
                 args[i + 1] = str(named)
-    cfg = cli(config_cls, config_file=str(CONFIGS / stage / "default.yaml"), argv=args)
+    cfg: Any = cli(config_cls, config_file=str(CONFIGS / stage / "default.yaml"), argv=args)
     try:
         return run(cfg)
     except NemotronError as err:

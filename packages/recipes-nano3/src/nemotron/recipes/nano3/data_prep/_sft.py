@@ -100,9 +100,9 @@ def tokenize_chat_shard(shard: Shard, p: _ShardParams) -> dict[str, Any]:
     field_name = p.fields[shard.source]
     files = {
         s: (
-            open(p.shard_dir / f".{shard.id}.{s}.tok", "wb"),
-            open(p.shard_dir / f".{shard.id}.{s}.mask", "wb"),
-        )  # noqa: SIM115
+            open(p.shard_dir / f".{shard.id}.{s}.tok", "wb"),  # noqa: SIM115 - closed in finally
+            open(p.shard_dir / f".{shard.id}.{s}.mask", "wb"),  # noqa: SIM115
+        )
         for s in SPLITS
     }
     lengths: dict[str, list[int]] = {s: [] for s in SPLITS}

@@ -234,6 +234,7 @@ def iter_records(
     decoder = msgspec.json.Decoder()
     for location, record in _raw_records(shard, decoder):
         stats.records += 1
+        reason: str | None
         if isinstance(record, _Bad):
             reason = record.reason
         elif not isinstance(record, dict):
@@ -246,7 +247,7 @@ def iter_records(
             if reason is None:
                 yield value
                 continue
-        _report(shard, location, reason, on_bad_record, stats)
+        _report(shard, location, reason or "bad record", on_bad_record, stats)
 
 
 def _report(shard: Shard, location: int, reason: str, on_bad_record: str, stats: ReadStats) -> None:

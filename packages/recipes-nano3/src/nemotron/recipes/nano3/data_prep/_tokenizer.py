@@ -104,7 +104,7 @@ def load_tokenizer_info(
     """Resolve a tokenizer name to a `TokenizerInfo` (downloads hub tokenizers once)."""
     if source.startswith("tiktoken:"):
         encoding = _tiktoken_encoding(source.removeprefix("tiktoken:"))
-        specials = dict(encoding._special_tokens)
+        specials: dict[str, int] = dict(encoding._special_tokens)
         eod = eod_token or "<|endoftext|>"
         if eod not in specials:
             raise TokenizerLoadError(source, f"has no special token {eod!r}; set eod_token")
