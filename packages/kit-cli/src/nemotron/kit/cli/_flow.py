@@ -20,14 +20,6 @@ from nemotron.kit.cli.errors import MissingInputError
 __all__ = ["StagePlan", "plan_stage", "run_stage"]
 
 
-def resolve_to_container(cfg: Any) -> Any:
-    """Resolve every interpolation (kit-config's translation of errors to one-line UserErrors)."""
-    # kit-config does not export this yet; see the kit-cli report.
-    from nemotron.kit.config._resolve import resolve_to_container as resolve
-
-    return resolve(cfg)
-
-
 class StagePlan:
     """Everything decided before launching: config file, resolved config, command, profile."""
 
@@ -58,6 +50,8 @@ class StagePlan:
 def _check_input(item: ArtifactInput, cfg: Any) -> None:
     from omegaconf import OmegaConf
 
+    from nemotron.kit.config import resolve_to_container
+
     parent_key, _, leaf = item.key.rpartition(".")
     parent = OmegaConf.select(cfg, parent_key) if parent_key else cfg
     hint = f"run `{item.produced_by}` first, or " if item.produced_by else ""
@@ -85,18 +79,25 @@ def _check_input(item: ArtifactInput, cfg: Any) -> None:
 
 def plan_stage(stage: Stage, options: StageOptions) -> StagePlan:
     """Load and check everything a launch needs, raising the first user error found."""
-    from nemotron.kit.config import apply_hydra_overrides, load_config
+    from nemotron.kit.config import (
+        apply_hydra_overrides,
+        compose,
+        load_config,
+        resolve_to_container,
+        to_typed,
+    )
 
     config_file = stage.resolve_config(options.config)
-    cfg = load_config(config_file)
-    if options.overrides:
-        cfg = apply_hydra_overrides(cfg, list(options.overrides))
+    overrides = list(options.overrides)
+    if stage.config_class is not None:  # what the job's own `cli(Config, ...)` will build
+        cfg = compose(stage.config_class, config_file, overrides)
+    else:
+        cfg = load_config(config_file)
+        cfg = apply_hydra_overrides(cfg, overrides) if overrides else cfg
     for item in stage.inputs:
         _check_input(item, cfg)
     resolved = resolve_to_container(cfg)
     if stage.config_class is not None:
-        from nemotron.kit.config import to_typed
-
         to_typed(stage.config_class, cfg)
     profile = None
     if options.profile:

@@ -81,7 +81,19 @@ def load_typed(
 
 
 def compose(config_cls: type, file: Path | None, overrides: Sequence[str]) -> DictConfig:
-    """Class defaults < `file` < `overrides`, as one DictConfig that remembers its sources."""
+    """Class defaults < `file` < `overrides`, as one DictConfig that remembers its sources.
+
+    What `cli()` builds before validating; tools that check a config the way the job will
+    (e.g. `nemotron ... --dry-run`) use it too. Interpolations stay unresolved.
+
+    Args:
+        config_cls: the dataclass or msgspec Struct whose defaults come first.
+        file: a YAML/TOML/JSON config file (see `load_config`), or None.
+        overrides: Hydra override strings (`lr=1e-4`, `+a.b=1`, `~c`), applied strictly.
+
+    Raises:
+        ConfigFileError, OverrideError (UserErrors naming the file/override and the fix).
+    """
     cfg: Any = OmegaConf.create(defaults_of(config_cls))
     sources = Sources()
     if file is not None:

@@ -29,7 +29,12 @@ _ARTIFACTS = IdentityWeakMap()  # root config -> {reference: artifact}
 
 
 def resolve_to_container(cfg: DictConfig | ListConfig) -> Any:
-    """Resolve every interpolation and return plain dicts/lists (`???` stays as is)."""
+    """Resolve every interpolation and return plain dicts/lists (`???` stays as is).
+
+    Raises:
+        InterpolationError: one line naming the key and the fix (a missing env var, an
+            unknown `${art:...}` artifact, a reference to a missing key).
+    """
     try:
         return OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
     except OmegaConfBaseException as exc:
