@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import signal
 import subprocess
 import time
@@ -135,23 +136,22 @@ class Job:
 
     # ------------------------------------------------------------------- logs
     def log_files(self) -> list[Path]:
-        """The job's output files that exist now (job output first, scheduler output last)."""
-        rec = self.record
-        patterns = list(rec.log_files)
-        found: list[Path] = []
-        for pattern in patterns:
-            found += [Path(p) for p in sorted(glob.glob(pattern, recursive=True))]
-        return [p for p in dict.fromkeys(found) if p.is_file()]
+        """The files holding the job's own output that exist now, in restart order."""
+        return _existing(self.record.log_files)
+
+    def scheduler_log_files(self) -> list[Path]:
+        """The scheduler's output files that exist now (Slurm: the sbatch script's trace)."""
+        return _existing(self.record.scheduler_log_files)
 
     def logs(self, tail: int | None = None) -> str:
-        """The job's output so far (the last `tail` lines when given)."""
-        files = self.log_files()
-        text = ""
-        for path in files:
-            content = path.read_text(errors="replace")
-            if content.strip():
-                text = content
-                break
+        """The job's own output so far (the last `tail` lines when given).
+
+        When the job wrote no output at all (say the batch script failed before the command
+        started), the scheduler's output is returned instead, so a failure still explains itself.
+        """
+        text = _read(self.log_files())
+        if not text.strip():
+            text = _read(self.scheduler_log_files())
         lines = text.splitlines()
         return "\n".join(lines[-tail:] if tail else lines)
 
@@ -180,14 +180,13 @@ class Job:
     ) -> str:
         """Block until the job ends (or `timeout` seconds); stream new output to `on_output`."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        shown = 0
+        follower = LogFollower(self.log_files)
         while True:
             state = self.status()
-            if on_output is not None:
-                lines = self.logs().splitlines()
-                for line in lines[shown:]:
+            if on_output is not None:  # the job's own output only, never the scheduler's trace
+                done = state in TERMINAL_STATES
+                for line in follower.rest() if done else follower.new_lines():
                     on_output(line)
-                shown = max(shown, len(lines))
             if state in TERMINAL_STATES:
                 return state
             if deadline is not None and time.monotonic() > deadline:
@@ -214,6 +213,60 @@ def _pid_alive(pid: int) -> bool:
             return fh.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return True
+
+
+class LogFollower:
+    """The new complete lines of growing log files, each file followed from where it was left."""
+
+    def __init__(self, files: Callable[[], list[Path]]) -> None:
+        self._files = files
+        self._offsets: dict[Path, int] = {}
+
+    def new_lines(self, final: bool = False) -> list[str]:
+        """Lines written since the last call; `final` also returns an unterminated last line."""
+        lines: list[str] = []
+        for path in self._files():
+            start = self._offsets.get(path, 0)
+            with path.open("rb") as fh:
+                fh.seek(start)
+                data = fh.read()
+            if not final:
+                data = data[: data.rfind(b"\n") + 1]
+            self._offsets[path] = start + len(data)
+            lines += data.decode(errors="replace").splitlines()
+        return lines
+
+    def rest(self, quiet: float = 0.3, limit: float = 5.0) -> list[str]:
+        """Once the job has ended: every line left, read after the files stop growing.
+
+        Writers such as a log tee may lag the job's exit a moment; waits at most `limit` s.
+        """
+        deadline = time.monotonic() + limit
+        sizes = self._sizes()
+        while time.monotonic() < deadline:
+            time.sleep(quiet)
+            sizes, before = self._sizes(), sizes
+            if sizes == before:
+                break
+        return self.new_lines(final=True)
+
+    def _sizes(self) -> dict[Path, int]:
+        return {path: path.stat().st_size for path in self._files()}
+
+
+def _existing(patterns: list[str]) -> list[Path]:
+    found = [Path(p) for pattern in patterns for p in glob.glob(pattern, recursive=True)]
+    return sorted((p for p in dict.fromkeys(found) if p.is_file()), key=_natural)
+
+
+def _natural(path: Path) -> list[Any]:
+    """Sort key reading digit runs as numbers: restart 2 before restart 10."""
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", str(path))]
+
+
+def _read(files: list[Path]) -> str:
+    texts = [p.read_text(errors="replace") for p in files]
+    return "".join(t if t.endswith("\n") else t + "\n" for t in texts if t)
 
 
 def _last_line(text: str) -> str:

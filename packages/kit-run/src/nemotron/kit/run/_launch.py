@@ -24,7 +24,7 @@ from nemotron.kit.run._executors import (
     python_entrypoint,
     split_secrets,
 )
-from nemotron.kit.run._job import Job, get_job
+from nemotron.kit.run._job import Job, LogFollower, get_job
 from nemotron.kit.run._paths import jobs_dir
 from nemotron.kit.run._profiles import (
     PROFILE_TYPES,
@@ -305,10 +305,10 @@ def _submit(
     task_dir = os.path.join(exp._exp_dir, record.name)
     if isinstance(prof, SlurmProfile):
         record.tunnel = _tunnel_record(prof)
-        record.log_files = [
-            os.path.join(task_dir, f"log-*_{record.backend_id}_*.out"),
-            os.path.join(task_dir, f"sbatch_*_{record.backend_id}.out"),
-        ]
+        # NeMo-Run: srun writes the command's output to log-<name>_<jobid>_<restart>.out;
+        # sbatch_<name>_<jobid>.out holds the batch script's own `set -x` trace.
+        record.log_files = [os.path.join(task_dir, f"log-*_{record.backend_id}_*.out")]
+        record.scheduler_log_files = [os.path.join(task_dir, f"sbatch_*_{record.backend_id}.out")]
         sbatch = os.path.join(exp._exp_dir, f"{record.name}_sbatch.sh")
         if os.path.isfile(sbatch):
             write_atomic(job.folder / "submission.sh", _mask(Path(sbatch).read_text(), secret_env))
@@ -365,22 +365,22 @@ def _wait_local(job: Job, exp: Any, echo: Callable[[str], Any] | None) -> None:
     from torchx.specs import AppState
 
     runner, handle = exp._runner, exp.jobs[0].handle
-    shown = 0
+    follower = LogFollower(job.log_files)
     while True:
         status = runner.status(handle)
         state = status.state if status else AppState.UNKNOWN
-        lines = job.logs().splitlines()
+        done = state in (AppState.SUCCEEDED, AppState.FAILED, AppState.CANCELLED)
+        lines = follower.rest() if done else follower.new_lines()
         if echo is not None:
-            for line in lines[shown:]:
+            for line in lines:
                 echo(line)
-        shown = max(shown, len(lines))
-        if state in (AppState.SUCCEEDED, AppState.FAILED, AppState.CANCELLED):
+        if done:
             mapped = {
                 AppState.SUCCEEDED: "SUCCEEDED",
                 AppState.FAILED: "FAILED",
                 AppState.CANCELLED: "CANCELLED",
             }[state]
-            message = "" if mapped == "SUCCEEDED" else (lines[-1] if lines else "no output")
+            message = "" if mapped == "SUCCEEDED" else (job.logs(tail=1) or "no output")
             job._finish(mapped, 0 if mapped == "SUCCEEDED" else None, message)
             return
         time.sleep(0.2)

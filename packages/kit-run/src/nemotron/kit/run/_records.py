@@ -52,6 +52,9 @@ class JobRecord(msgspec.Struct, kw_only=True):
     tunnel: dict[str, Any] | None = None
     """How to reach the scheduler again (`{"kind": "local"}` or ssh host/user/identity)."""
     log_files: list[str] = []
+    """Glob patterns of the job's own output (stdout/stderr of the command, every restart)."""
+    scheduler_log_files: list[str] = []
+    """Glob patterns of the scheduler's output (Slurm: the sbatch script's `set -x` trace)."""
     pid: int | None = None
     """Process running a detached local job."""
     depends_on: list[str] = []
