@@ -7,13 +7,13 @@ kit-cli are imported here, the stage code when a command runs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 
 from nemotron.kit.cli import ArtifactInput, RecipeApp
 
-__all__ = ["TRAIN_STAGES", "register_training"]
+__all__ = ["PIPE_UNTIL", "TRAIN_STAGES", "register_training"]
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 _PANEL = "Training"
@@ -67,6 +67,9 @@ _PIPE_PINS = {
     "sft": ("run.data", "run.model"),
     "rl": ("run.data", "run.model"),
 }
+# `pipe --until`: the last stage run ("data" = the three data prep stages).
+PIPE_UNTIL = ("data", "pretrain", "sft", "rl")
+Until = Literal["data", "pretrain", "sft", "rl"]
 
 
 def register_training(app: RecipeApp, prep: RecipeApp) -> None:
@@ -107,18 +110,35 @@ def _pipe_command(app: RecipeApp, prep: RecipeApp) -> Any:
         dry_run: Annotated[
             bool, typer.Option("-d", "--dry-run", help="Print the plan; run nothing.")
         ] = False,
+        until: Annotated[
+            Until,
+            typer.Option(
+                "--until",
+                help="Last stage to run: data (the three data prep stages), pretrain, sft, rl.",
+            ),
+        ] = "rl",
     ) -> None:
-        """Data prep -> pretrain -> SFT -> RL as one experiment (Slurm: afterok chain)."""
-        from nemotron.recipes.nano3.train._pipe import plan_pipe, run_pipe
+        """Data prep -> pretrain -> SFT -> RL as one experiment (Slurm: afterok chain).
+
+        At the end prints what the pipe published and its lineage (back to the source
+        datasets and tokenizer). `--until data` runs only the data prep stages.
+        """
+        from nemotron.recipes.nano3.train._pipe import plan_pipe, render_pipe_lineage, run_pipe
 
         no_pins: tuple[str, ...] = ()
         order = [(f"data-prep-{n}", prep.stages[n], no_pins) for n in ("pretrain", "sft", "rl")]
-        order += [(n, app.stages[n], _PIPE_PINS[n]) for n in ("pretrain", "sft", "rl")]
+        training = PIPE_UNTIL[1 : PIPE_UNTIL.index(until) + 1]
+        order += [(n, app.stages[n], _PIPE_PINS[n]) for n in training]
         steps = plan_pipe(order, config)
         jobs = run_pipe(
             steps, run or batch, dry_run=dry_run, detach=batch is not None, echo=typer.echo
         )
-        if batch and not dry_run:
+        if not dry_run and all(job.status() == "SUCCEEDED" for job in jobs):
+            typer.echo(render_pipe_lineage(steps[0].alias), nl=False)
+            return
+        for ref in (f"{s.publishes}:{s.alias}" for s in steps if s.publishes):
+            typer.echo(f"# lineage once published: nemotron artifacts lineage {ref}")
+        if not dry_run:
             typer.echo("follow: " + " ".join(f"nemotron jobs status {j.id}" for j in jobs[-1:]))
 
     return pipe

@@ -20,7 +20,7 @@ from typing import Any
 
 from nemotron.recipes.nano3.train.errors import StageConfigError, StageFailedError
 
-__all__ = ["PipeStep", "plan_pipe", "run_pipe"]
+__all__ = ["PipeStep", "pipe_outputs", "plan_pipe", "render_pipe_lineage", "run_pipe"]
 
 STEP_MODULE = "nemotron.recipes.nano3.train._pipe_step"
 _URI = re.compile(r"^art://([^:]+)(?::[^:]+)?$")
@@ -35,6 +35,8 @@ class PipeStep:
     config_file: Path
     overrides: tuple[str, ...]
     alias: str
+    publishes: str | None = None
+    """Name of the artifact the step publishes (from its config), when the config names one."""
 
     def args(self) -> list[str]:
         """Arguments of the `_pipe_step` module for this step."""
@@ -69,8 +71,19 @@ def plan_pipe(
         config_file = stage.resolve_config(config)
         cfg = load_config(config_file)
         overrides = tuple(f"{key}={_pin(cfg, key, alias, config_file)}" for key in pinned)
-        steps.append(PipeStep(name, stage.module, config_file, overrides, alias))
+        publishes = _published_name(cfg)
+        steps.append(PipeStep(name, stage.module, config_file, overrides, alias, publishes))
     return steps
+
+
+def _published_name(cfg: Any) -> str | None:
+    from omegaconf import OmegaConf
+
+    for key in ("artifact_name", "run.publish_as"):  # data prep configs / training configs
+        value = OmegaConf.select(cfg, key, throw_on_resolution_failure=False)
+        if isinstance(value, str):
+            return value
+    return None
 
 
 def _pin(cfg: Any, key: str, alias: str, config_file: Path) -> str:
@@ -154,3 +167,38 @@ def _is_slurm(profile: str | None) -> bool:
     from nemotron.kit.run import SlurmProfile, load_env_profile
 
     return isinstance(load_env_profile(profile), SlurmProfile)
+
+
+def pipe_outputs(alias: str) -> list[Any]:
+    """Every artifact version the pipe's steps published (those `alias` points at), oldest first."""
+    from nemotron.kit.artifacts import get_registry
+
+    registry = get_registry()
+    found = []
+    for name in registry.list_names():
+        version = registry.aliases(name).get(alias)
+        if version is not None:
+            found.append(registry.resolve(name, version))
+    return sorted(found, key=lambda artifact: artifact.created_at)
+
+
+def render_pipe_lineage(alias: str) -> str:
+    """The artifacts the pipe published and their lineage trees (kit-lineage's text renderer).
+
+    One tree per artifact that no other output of the pipe was made from, so each source
+    dataset, tokenizer and intermediate artifact appears under what was built from it.
+    """
+    from nemotron.kit.artifacts import get_registry
+    from nemotron.kit.lineage import LineageGraph
+
+    outputs = pipe_outputs(alias)
+    if not outputs:
+        return f"# nano3 pipe: nothing is pinned with alias {alias} in {get_registry().root}\n"
+    graph = LineageGraph.from_registry()
+    refs = [f"{artifact.name}:v{artifact.version}" for artifact in outputs]
+    inner = {node.id for ref in refs for node in graph.ancestors(ref)}
+    lines = [f"# nano3 pipe: {len(outputs)} artifacts published (alias {alias})"]
+    lines += [f"{a.uri}  [{a.type}]  {a.path}" for a in outputs]
+    lines.append("# lineage")
+    trees = [graph.to_text(ref) for ref in refs if graph.node(ref).id not in inner]
+    return "\n".join(lines) + "\n" + "\n".join(trees)
