@@ -6,7 +6,6 @@ the active one: `$NEMOTRON_ARTIFACTS_ROOT`, else `~/.nemotron/artifacts`.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
 import typer
@@ -87,6 +86,8 @@ def list_(
 @artifacts_app.command("show")
 def show(ref: RefArg) -> None:
     """Print an artifact's metadata (type, path, inputs, producer run, digest) as JSON."""
+    import json
+
     import msgspec
 
     name, selector = split_ref(ref)
