@@ -41,7 +41,7 @@ def test_member_is_a_complete_package(member: str) -> None:
     assert f"pip install {member}" in readme, "README lacks the install line"
     assert readme.count("```") >= 4, "README lacks an example"
     assert (folder / "CHANGELOG.md").read_text().startswith("# Changelog")
-    assert any((folder / "tests").glob("test_*.py")), f"{member} has no tests"
+    assert any((folder / "tests").rglob("test_*.py")), f"{member} has no tests"
 
 
 @pytest.mark.parametrize("member", sorted(MEMBERS))
