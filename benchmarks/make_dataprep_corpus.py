@@ -5,7 +5,7 @@ site-packages' `.py`, `.rst`, `.md` and `.txt` files (PSF, MIT, BSD, Apache lice
 document per file (long files cut at 16 kB), in sorted path order, so the corpus is the same
 wherever the same packages are installed.
 
-    uv run --no-sync python benchmarks/make_dataprep_corpus.py [--mb 110]
+    uv run --no-sync python benchmarks/make_dataprep_corpus.py [--mb 110] [--out PATH]
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ SUFFIXES = {".py", ".rst", ".md", ".txt"}
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mb", type=int, default=110)
+    parser.add_argument("--out", type=Path, default=OUT, help="where to write the JSONL")
     args = parser.parse_args()
+    out_path: Path = args.out
     roots = sorted(
         {
             Path(sysconfig.get_paths()["stdlib"]),
@@ -32,10 +34,10 @@ def main() -> None:
         }
     )
     target = args.mb * 1_000_000
-    OUT.parent.mkdir(parents=True, exist_ok=True)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
     written = docs = 0
     seen: set[Path] = set()
-    with OUT.open("w", encoding="utf-8") as out:
+    with out_path.open("w", encoding="utf-8") as out:
         for root in roots:
             for path in sorted(root.rglob("*")):
                 if written >= target:
@@ -54,7 +56,7 @@ def main() -> None:
                         out.write(line)
                         written += len(line.encode())
                         docs += 1
-    print(f"{OUT}: {docs:,} documents, {written / 1e6:.1f} MB")
+    print(f"{out_path}: {docs:,} documents, {written / 1e6:.1f} MB")
 
 
 if __name__ == "__main__":

@@ -143,6 +143,20 @@ def test_bad_json_names_file_and_line(tmp_path: Path) -> None:
     assert art.metadata["bad_record_examples"][1] == f"{bad}:4: missing field `text`"
 
 
+def test_bad_record_in_any_shard_stops_a_two_process_run(tmp_path: Path) -> None:
+    # Many small shards on 2 workers: this process and a helper process both take shards;
+    # the error names file and line whichever of them met the bad record.
+    bad = tmp_path / "bad.jsonl"
+    lines = [f'{{"text": "document number {i} {"x" * 200}"}}' for i in range(400)]
+    lines[350] = '{"text": 7}'
+    bad.write_text("\n".join(lines) + "\n")
+    cfg = _config(tmp_path / "out", [SourceConfig(name="bad", path=str(bad))])
+    cfg.run.workers = 2
+    cfg.run.shard_bytes = 4_000
+    with pytest.raises(InputDataError, match=r"bad\.jsonl:351: text field is int, not a string"):
+        run_pretrain(cfg)
+
+
 def test_empty_file_is_an_error(tmp_path: Path) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")

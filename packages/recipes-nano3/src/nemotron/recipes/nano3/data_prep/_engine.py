@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
+import queue
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, TypeVar
 
 from nemotron.recipes.nano3.data_prep._progress import Progress
 from nemotron.recipes.nano3.data_prep._sources import Shard
-from nemotron.recipes.nano3.data_prep.errors import DataPrepConfigError, OptionalDependencyError
+from nemotron.recipes.nano3.data_prep.errors import (
+    DataPrepConfigError,
+    OptionalDependencyError,
+    ShardFailedError,
+)
 
 P = TypeVar("P")
 WorkFn = Callable[[Shard, Any], dict[str, Any]]
@@ -91,21 +96,103 @@ def _run_pool(
     workers: int,
     finished: Callable[[Shard, dict[str, Any]], None],
 ) -> None:
+    """This process works through the shards itself; `workers - 1` helper processes join in.
+
+    Shards are claimed one at a time from a shared counter, so a helper takes work only once it
+    has started (a fresh interpreter: imports, encoder set-up). A job shorter than a process
+    start-up is then never slower than one worker, and a long one uses every core.
+    """
     # Largest shards first keeps the tail short; the output order is fixed by the plan anyway.
     order = sorted(pending, key=lambda s: -s.size)
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(order)), mp_context=get_context("spawn")
-    ) as pool:
-        futures = {pool.submit(_run_and_record, fn, s, params, done_dir): s for s in order}
+    context = get_context("spawn")  # fork is unsafe with the threads progress or encoders start
+    claim = context.Value("q", 0)
+    results = context.Queue()
+    helpers = [
+        context.Process(
+            target=_helper,
+            args=(fn, params, done_dir, order, claim, results, os.getpid()),
+            daemon=True,
+        )
+        for _ in range(min(workers, len(order)) - 1)
+    ]
+    for helper in helpers:
+        helper.start()
+    remaining = set(range(len(order)))
+
+    def record(index: int, result: dict[str, Any] | None, error: BaseException | None) -> None:
+        if error is not None:
+            raise error
+        assert result is not None
+        remaining.discard(index)
+        finished(order[index], result)
+
+    try:
+        while (index := _claim(claim, len(order))) is not None:
+            record(index, _run_and_record(fn, order[index], params, done_dir), None)
+            while not results.empty():
+                record(*results.get())
+        while remaining:
+            try:
+                record(*results.get(timeout=0.2))
+            except queue.Empty:
+                _check_helpers(helpers, results, order, remaining)
+    finally:
+        with claim.get_lock():
+            claim.value = len(order)  # on an error: helpers stop after their current shard
+        for helper in helpers:
+            helper.join(timeout=None if not remaining else 5)
+            if helper.is_alive():
+                helper.terminate()
+        results.close()
+
+
+def _claim(counter: Any, total: int) -> int | None:
+    with counter.get_lock():
+        index = int(counter.value)
+        if index >= total:
+            return None
+        counter.value = index + 1
+        return index
+
+
+def _helper(
+    fn: WorkFn,
+    params: Any,
+    done_dir: Path,
+    order: list[Shard],
+    claim: Any,
+    results: Any,
+    parent: int,
+) -> None:
+    """A helper process: claim and run shards until none are left (or the parent is gone)."""
+    while os.getppid() == parent and (index := _claim(claim, len(order))) is not None:
         try:
-            while futures:
-                done, _ = wait(futures, return_when=FIRST_COMPLETED)
-                for future in done:
-                    finished(futures.pop(future), future.result())
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+            results.put((index, _run_and_record(fn, order[index], params, done_dir), None))
+        except BaseException as err:
+            results.put((index, None, _portable(err, order[index])))
+            return
+
+
+def _portable(err: BaseException, shard: Shard) -> BaseException:
+    """`err` if it survives pickling, else a ShardFailedError carrying its text."""
+    try:
+        pickle.loads(pickle.dumps(err))
+    except Exception:
+        return ShardFailedError(shard.id, f"{type(err).__name__}: {err}")
+    return err
+
+
+def _check_helpers(
+    helpers: list[Any], results: Any, order: list[Shard], remaining: set[int]
+) -> None:
+    """Raise when a helper died (killed, out of memory) with shards still unreported."""
+    if not results.empty():
+        return
+    dead = [h for h in helpers if h.exitcode not in (None, 0)]
+    if dead or not any(h.is_alive() for h in helpers):
+        pending = ", ".join(order[i].id for i in sorted(remaining)[:3])
+        code = dead[0].exitcode if dead else 0
+        raise ShardFailedError(pending, f"a worker process exited with code {code}")
 
 
 def _run_ray(
@@ -117,6 +204,8 @@ def _run_ray(
     address: str | None,
     finished: Callable[[Shard, dict[str, Any]], None],
 ) -> None:
+    # Under `uv run`, Ray would start its workers through `uv run` again; use this interpreter.
+    os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
     try:
         import ray
     except ImportError as err:

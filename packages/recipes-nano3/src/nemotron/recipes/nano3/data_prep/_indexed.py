@@ -19,6 +19,7 @@ import shutil
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -112,11 +113,22 @@ def concatenate(prefixes: list[Path], out_prefix: Path, dtype: type) -> tuple[in
     out_bin, out_idx = Path(f"{out_prefix}.bin"), Path(f"{out_prefix}.idx")
     lengths = [IndexedDataset.open(p).lengths for p in prefixes]
     tmp = _atomic_path(out_bin)
-    with open(tmp, "wb") as dst:
+    with open(tmp, "wb", buffering=0) as dst:
         for prefix in prefixes:
-            with open(f"{prefix}.bin", "rb") as src:
-                shutil.copyfileobj(src, dst, 16 << 20)
+            with open(f"{prefix}.bin", "rb", buffering=0) as src:
+                _append(src, dst)
     os.replace(tmp, out_bin)
     all_lengths = np.concatenate(lengths) if lengths else np.zeros(0, np.int32)
     write_index(out_idx, dtype, all_lengths)
     return len(all_lengths), int(all_lengths.sum(dtype=np.int64))
+
+
+def _append(src: BinaryIO, dst: BinaryIO) -> None:
+    """Copy the rest of `src` to `dst` in the kernel (copy_file_range), else through a buffer."""
+    size = os.fstat(src.fileno()).st_size
+    try:
+        while src.tell() < size:
+            if os.copy_file_range(src.fileno(), dst.fileno(), size - src.tell()) == 0:
+                break
+    except (AttributeError, OSError):  # not Linux, or a file system that cannot
+        shutil.copyfileobj(src, dst, 16 << 20)
