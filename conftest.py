@@ -4,16 +4,22 @@
   `~/.nemotron` or the network.
 - A skip whose reason starts with a tag such as `[slurm]` becomes a failure when that tag is
   listed in `NEMOTRON_REQUIRE` (CI sets it where the thing is expected to be there).
+- `slurm_partition`: a real single-node Slurm with accounting on localhost, started once per
+  session by `scripts/local-slurm.sh` (needs root; skips with `[slurm]` otherwise).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
 _TAG = re.compile(r"^\[(\w+)\]")
+_LOCAL_SLURM = Path(__file__).resolve().parent / "scripts" / "local-slurm.sh"
 
 
 @pytest.fixture(autouse=True)
@@ -44,3 +50,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     if match and match.group(1) in _required():
         report.outcome = "failed"
         report.longrepr = f"required by NEMOTRON_REQUIRE but skipped: {reason}"
+
+
+@pytest.fixture(scope="session")
+def slurm_partition() -> str:
+    """Start (idempotently) the local Slurm cluster; return its partition."""
+    if os.geteuid() != 0:
+        pytest.skip("[slurm] needs root to start a local Slurm cluster")
+    if not shutil.which("apt-get") and not shutil.which("slurmctld"):
+        pytest.skip("[slurm] no apt-get to install Slurm on this machine")
+    proc = subprocess.run(
+        ["bash", str(_LOCAL_SLURM)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "LOCAL_SLURM_ACCOUNTING": "dbd"},
+        check=False,
+    )
+    if proc.returncode in (3, 4):  # install failed / a daemon did not start: the machine's fault
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
+        pytest.skip(f"[slurm] local-slurm.sh could not start Slurm: {' '.join(tail)}")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return "debug"

@@ -63,23 +63,3 @@ def cli(workdir: Path, cli_env: dict[str, str]) -> Cli:
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     return run
-
-
-LOCAL_SLURM = Path(__file__).resolve().parents[3] / "scripts" / "local-slurm.sh"
-
-
-@pytest.fixture(scope="session")
-def slurm_partition() -> str:
-    """A single-node Slurm on localhost (kit-run's scripts/local-slurm.sh); its partition."""
-    if os.geteuid() != 0:
-        pytest.skip("[slurm] needs root to start a local Slurm cluster")
-    if not LOCAL_SLURM.is_file():
-        pytest.skip("[slurm] scripts/local-slurm.sh is not in this checkout")
-    proc = subprocess.run(
-        ["bash", str(LOCAL_SLURM)], capture_output=True, text=True, timeout=600, check=False
-    )
-    if proc.returncode in (3, 4):  # install failed / a daemon did not start: the machine's fault
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
-        pytest.skip(f"[slurm] local-slurm.sh could not start Slurm: {' '.join(tail)}")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return "debug"

@@ -13,7 +13,7 @@ from nemotron.kit.run.errors import JobFailedError
 
 pytestmark = [
     pytest.mark.slurm,
-    pytest.mark.usefixtures("slurm_cluster"),
+    pytest.mark.usefixtures("slurm_partition"),
     # invoke (NeMo-Run's shell helper) leaves its subprocess pipes to the GC.
     pytest.mark.filterwarnings(
         "ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,30 +18,11 @@ import yaml
 
 pytestmark = pytest.mark.slurm
 
-REPO = Path(__file__).resolve().parents[4]
 STEPS = ["data-prep-pretrain", "data-prep-sft", "data-prep-rl", "pretrain", "sft", "rl"]
 
 
-@pytest.fixture(scope="module")
-def slurm() -> None:
-    if os.geteuid() != 0:
-        pytest.skip("[slurm] needs root to start a local Slurm cluster")
-    if not shutil.which("apt-get") and not shutil.which("slurmctld"):
-        pytest.skip("[slurm] no apt-get to install Slurm on this machine")
-    proc = subprocess.run(
-        ["bash", str(REPO / "scripts/local-slurm.sh")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if proc.returncode in (3, 4):
-        pytest.skip(f"[slurm] local-slurm.sh could not start Slurm: {proc.stderr.strip()[-200:]}")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
 def test_pipe_on_slurm_chains_afterok_and_stops_at_the_failed_stage(
-    slurm, tmp_path, monkeypatch
+    slurm_partition, tmp_path, monkeypatch
 ) -> None:
     from nemotron.kit.artifacts import get_registry
 
