@@ -31,9 +31,8 @@ def _chunks(data: bytes) -> Iterator[bytes]:
             pos += room
             continue
         crc, length, kind = _CHUNK.unpack_from(data, pos)
+        assert kind in (1, 2, 3, 4), f"no chunk at byte {pos}: zeros where wandb writes none"
         pos += _CHUNK.size
-        if kind == 0 and length == 0:
-            break
         body = data[pos : pos + length]
         pos += length
         assert zlib.crc32(bytes([kind]) + body) & 0xFFFFFFFF == crc, "bad record checksum"
@@ -46,10 +45,15 @@ def _chunks(data: bytes) -> Iterator[bytes]:
         elif kind == 4:
             yield pending + body
             pending = b""
+    assert not pending and pos == len(data), "the log ends inside a record"
 
 
 def wandb_records(run_file: Path) -> list[Any]:
-    """Every `Record` protobuf in an offline run's `.wandb` file, in order."""
+    """Every `Record` protobuf in a finished offline run's `.wandb` file, in order.
+
+    Fails when the file is not a whole, finished run (it must end with the run's exit
+    record): wandb writes the log out when it closes the run, not record by record.
+    """
     from wandb.proto import wandb_internal_pb2 as pb
 
     records = []
@@ -57,6 +61,8 @@ def wandb_records(run_file: Path) -> list[Any]:
         record = pb.Record()
         record.ParseFromString(raw)
         records.append(record)
+    kinds = [r.WhichOneof("record_type") for r in records]
+    assert kinds[-1:] == ["exit"], f"{run_file}: not a finished run: {kinds}"
     return records
 
 

@@ -7,6 +7,7 @@ Uses the real wandb library in offline mode in this process (the conftest sets
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -74,8 +75,10 @@ def test_tokenizer_named_only_by_field_becomes_its_own_artifact(
     run = init_wandb_if_configured({"wandb": {"project": "p", "mode": "offline"}})
     folder = _artifact(tmp_path, "blend").path
     PretrainBlendsArtifact(path=folder, tokenizer="nvidia/Tok").save(name="Blend")
-    finish_wandb(0)
-    records = read_wandb(next(Path(run.dir).parent.glob("run-*.wandb")))
+    finish_wandb(0)  # returns once wandb has written the run's log out
+    run_folder = Path(run.dir).parent
+    assert run_folder.is_relative_to(os.environ["WANDB_DIR"])  # this test's dir, not a stale one
+    records = read_wandb(next(run_folder.glob("run-*.wandb")))
     arts = {
         r.artifact.name: r.artifact for r in records if r.WhichOneof("record_type") == "artifact"
     }
@@ -83,3 +86,24 @@ def test_tokenizer_named_only_by_field_becomes_its_own_artifact(
     tok = arts["tokenizer-nvidia-Tok"]
     assert tok.type == "tokenizer" and tok.use_after_commit
     assert {c.path: c.ref for c in tok.manifest.contents}["source"] == "hf://nvidia/Tok"
+
+
+def test_a_wandb_without_the_offline_use_call_warns_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Offline inputs need wandb's private `Run._log_artifact`; a wandb without it is named."""
+    from wandb.sdk.wandb_run import Run
+
+    monkeypatch.delattr(Run, "_log_artifact")  # what a wandb release that drops it looks like
+    init_wandb_if_configured({"wandb": {"project": "p", "mode": "offline"}})
+    folder = _artifact(tmp_path, "blend").path
+    with caplog.at_level(logging.WARNING, logger="nemotron.kit.lineage"):
+        PretrainBlendsArtifact(path=folder, tokenizer="nvidia/Tok").save(name="Blend")
+        _artifact(tmp_path, "more").save(name="More")
+    warnings = [r.getMessage() for r in caplog.records if r.name == "nemotron.kit.lineage"]
+    assert len(warnings) == 1, warnings
+    assert "WandbApiChangedError" in warnings[0]
+    assert "has no Run._log_artifact(is_user_created=..., use_after_commit=...)" in warnings[0]
+    finish_wandb(0)
+    record = LineageGraph.from_registry().runs["flaky-run"]
+    assert [a.ref for a in record.produced] == ["Blend:v1", "More:v1"]

@@ -111,15 +111,39 @@ def add_wandb_tags(tags: Sequence[str]) -> None:
 def finish_wandb(exit_code: int = 0) -> None:
     """End the job's tracking: close the lineage record and the W&B run with `exit_code`.
 
+    When a W&B run was finished here, this process's W&B service is then shut down
+    (`wandb.teardown`): `run.finish()` returns once wandb-core has handled the exit record,
+    but wandb-core writes the run's `.wandb` transaction log out only when it closes the
+    run's stream, after `finish` has returned. Teardown waits for that, so an offline run is
+    complete on disk (for `wandb sync`) when `finish_wandb` returns, and the next
+    `wandb.init` starts afresh with the settings of its time (`WANDB_DIR`, mode).
+
     Does nothing when neither was started; never imports wandb.
     """
     tracker = get_lineage_tracker()
+    used_wandb = False
     if isinstance(tracker, LineageTracker) and tracker.active:
+        used_wandb = isinstance(tracker, WandbTracker) and tracker.wandb_run is not None
         tracker.finish(exit_code)
     wandb = loaded_wandb()
     run = wandb.run if wandb is not None else None
     if run is not None:
+        used_wandb = True
         try:
             run.finish(exit_code=exit_code)
         except Exception as err:
             logger.warning("W&B run could not finish (%s: %s)", type(err).__name__, err)
+    if wandb is not None and used_wandb:
+        _teardown(wandb, exit_code)
+
+
+def _teardown(wandb: Any, exit_code: int) -> None:
+    """Shut down W&B's service and wait until it has closed every run's files.
+
+    wandb exits the process (`SystemExit`) when its service ended badly; that never ends a
+    job here: one warning instead.
+    """
+    try:
+        wandb.teardown(exit_code)
+    except (Exception, SystemExit) as err:
+        logger.warning("W&B could not shut down cleanly (%s: %s)", type(err).__name__, err)

@@ -12,12 +12,16 @@ Every event goes to the local tracker first, then to W&B:
 Online, inputs go through `run.use_artifact`. Offline (`WANDB_MODE=offline`) wandb refuses
 `use_artifact`, so the tracker writes the record `use_artifact` itself writes for an unlogged
 artifact (log, then use after commit); `wandb sync` later replays it and W&B links the input.
+wandb has no public call for that record: the tracker uses the private
+`Run._log_artifact(..., use_after_commit=True)` and checks it is there first, so a wandb
+without it fails with `WandbApiChangedError` (one warning), never silently.
 A W&B failure never stops the job: one warning, W&B is left alone for the rest of the run, and
 the lineage stays in the local record.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any
 
@@ -34,6 +38,7 @@ from nemotron.kit.lineage._wandb_artifacts import (
     tokenizer_source,
     wandb_name,
 )
+from nemotron.kit.lineage.errors import WandbApiChangedError
 
 __all__ = ["WandbTracker"]
 
@@ -158,8 +163,7 @@ class WandbTracker(LineageTracker):
         if self._log_artifacts:
             draft = make_draft()
             if self._run.offline:
-                # What `use_artifact(draft)` does online; `wandb sync` replays it.
-                self._run._log_artifact(draft, is_user_created=True, use_after_commit=True)
+                _log_used_offline(self._run, draft)
             else:
                 self._run.use_artifact(draft)
         self._update_config()
@@ -210,6 +214,26 @@ class WandbTracker(LineageTracker):
     def _update_config(self) -> None:
         lineage = {"run_id": self.run_id, "inputs": self._inputs, "outputs": self._outputs}
         self._run.config.update({"nemotron_lineage": lineage}, allow_val_change=True)
+
+
+_OFFLINE_USE = ("is_user_created", "use_after_commit")
+
+
+def _log_used_offline(run: Any, draft: Any) -> None:
+    """Mark `draft` as used by an offline run: the record `use_artifact` writes online.
+
+    `Run.use_artifact` refuses offline runs; for an artifact not logged yet it calls
+    `Run._log_artifact(draft, is_user_created=True, use_after_commit=True)`, which `wandb sync`
+    later replays as a use. wandb has no public call for that, so this checks the private one
+    is still there (wandb 0.29-0.31) and raises `WandbApiChangedError` when it is not.
+    """
+    log = getattr(run, "_log_artifact", None)
+    if not callable(log) or not all(p in inspect.signature(log).parameters for p in _OFFLINE_USE):
+        from nemotron.kit.lineage._wandb_import import import_wandb
+
+        call = f"Run._log_artifact({', '.join(f'{n}=...' for n in _OFFLINE_USE)})"
+        raise WandbApiChangedError(call, import_wandb().__version__)
+    log(draft, is_user_created=True, use_after_commit=True)
 
 
 def _draft(artifact: Artifact, meta: dict[str, Any]) -> Any:

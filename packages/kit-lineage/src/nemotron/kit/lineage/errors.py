@@ -6,7 +6,8 @@
     │   ├── WandbNotInstalledError     W&B asked for but `wandb` is not importable (also an ImportError)
     │   └── LineageRefError            a lineage query names an artifact the registry does not have
     └── RunError
-        └── RunRecordError             a per-run lineage record could not be read or written
+        ├── RunRecordError             a per-run lineage record could not be read or written
+        └── WandbApiChangedError       the installed wandb lacks a call the W&B tracker relies on
 
 W&B failures while a job runs are never raised: the tracker logs one warning and keeps the
 lineage locally.
@@ -19,6 +20,7 @@ from nemotron.kit.artifacts.errors import RunError, UserError
 __all__ = [
     "LineageRefError",
     "RunRecordError",
+    "WandbApiChangedError",
     "WandbConfigError",
     "WandbNotInstalledError",
 ]
@@ -61,3 +63,19 @@ class RunRecordError(RunError):
         self.path = path
         self.reason = reason
         super().__init__(f"run record {path}: {reason}")
+
+
+class WandbApiChangedError(RunError):
+    """The installed wandb no longer has a (private) call the W&B tracker relies on.
+
+    Raised inside the tracker only, where its one-warning guard reports it and the lineage
+    stays local.
+    """
+
+    def __init__(self, call: str, version: str) -> None:
+        self.call = call
+        self.version = version
+        super().__init__(
+            f"wandb {version} has no {call}, which kit-lineage uses to record the inputs of "
+            f"an offline run; install the wandb range of {INSTALL_HINT} or update kit-lineage"
+        )
