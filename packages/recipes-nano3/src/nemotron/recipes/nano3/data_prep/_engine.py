@@ -59,8 +59,13 @@ def run_shards(
     workers: int | None = None,
     progress: Progress,
     ray_address: str | None = None,
+    after_each: Callable[[], None] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Run `fn` on every shard not yet recorded as done; return every shard's stats by id."""
+    """Run `fn` on every shard not yet recorded as done; return every shard's stats by id.
+
+    `after_each` is called in this process after every finished shard; an error it raises stops
+    the run (helpers finish their current shard).
+    """
     if engine not in ENGINES:
         raise DataPrepConfigError("engine", f"must be one of {', '.join(ENGINES)}, got {engine!r}")
     done_dir = work_dir / "done"
@@ -77,6 +82,8 @@ def run_shards(
     def finished(shard: Shard, result: dict[str, Any]) -> None:
         results[shard.id] = result
         progress.advance(result.get("documents", 0), result.get("tokens", 0), shard.size)
+        if after_each is not None:
+            after_each()
 
     if engine == "ray":
         _run_ray(pending, fn, params, done_dir, workers, ray_address, finished)

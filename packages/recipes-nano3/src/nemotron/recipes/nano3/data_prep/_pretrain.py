@@ -7,6 +7,7 @@ and `blend.json` lists them in Megatron-LM's `--per-split-data-args-path` form.
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,9 +42,9 @@ from nemotron.recipes.nano3.data_prep._sources import (
 )
 from nemotron.recipes.nano3.data_prep._split import splits_of
 from nemotron.recipes.nano3.data_prep._tokenizer import (
+    EncoderCheck,
     TokenizerInfo,
     build_encoder,
-    choose_encoder,
     load_tokenizer_info,
 )
 
@@ -172,6 +173,116 @@ def _verify_sample(shards: list[Shard], text_fields: dict[str, str], count: int)
     return sample
 
 
+class _EncoderRejected(Exception):
+    """The start-up check ruled against the encoder the shards were being tokenized with."""
+
+
+@dataclass
+class _Tokenized:
+    info: TokenizerInfo
+    encoder: str
+    reason: str
+    work: Path
+    results: dict[str, dict[str, Any]]
+    tokenize_s: float
+
+
+def _tokenize(
+    cfg: PretrainDataConfig,
+    shards: list[Shard],
+    info: TokenizerInfo,
+    encoder: str,
+    out: Path,
+    check: EncoderCheck | None,
+) -> tuple[dict[str, dict[str, Any]], Path] | None:
+    """Tokenize every shard with `encoder` into its work folder (returned with the shards'
+    stats); None when `check` rejects the encoder."""
+    text_fields = {s.name: s.text_field for s in cfg.sources}
+    dtype = np.dtype(token_dtype(info.vocab_size)).name
+    split = (cfg.split.valid, cfg.split.test, cfg.split.seed)
+    key = fingerprint(
+        shards,
+        info.digest,
+        encoder,
+        text_fields,
+        cfg.append_eod,
+        info.eod_id,
+        split,
+        cfg.on_bad_record,
+    )
+    work = work_dir(out, key)
+    (work / "shards").mkdir(parents=True, exist_ok=True)
+    params = _ShardParams(
+        info,
+        encoder,
+        text_fields,
+        cfg.append_eod,
+        dtype,
+        split,
+        cfg.on_bad_record,
+        work / "shards",
+    )
+
+    def stop_if_rejected() -> None:
+        if check is not None and check.failed():
+            raise _EncoderRejected
+
+    try:
+        with Progress("pretrain data", sum(s.size for s in shards), len(shards)) as progress:
+            results = run_shards(
+                shards,
+                tokenize_shard,
+                params,
+                work,
+                engine=cfg.run.engine,
+                workers=cfg.run.workers,
+                progress=progress,
+                ray_address=cfg.run.ray_address,
+                after_each=stop_if_rejected,
+            )
+        if check is None or check.confirmed():
+            return results, work
+    except _EncoderRejected:
+        pass
+    shutil.rmtree(work)  # nothing the rejected encoder wrote is kept, done records included
+    return None
+
+
+def _tokenize_checked(
+    cfg: PretrainDataConfig, shards: list[Shard], info: TokenizerInfo, out: Path
+) -> _Tokenized:
+    """Tokenize with gigatoken while its start-up check runs; redo with the reference if the
+    check rejects it (or the reference tokenizer's details differ from the provisional ones)."""
+
+    def reload() -> TokenizerInfo:
+        return load_tokenizer_info(
+            asset_path(cfg.tokenizer), revision=cfg.tokenizer_revision, eod_token=cfg.eod_token
+        )
+
+    text_fields = {s.name: s.text_field for s in cfg.sources}
+    sample = _verify_sample(shards, text_fields, cfg.verify_docs)
+    check = EncoderCheck(info, sample, cfg.encoder, reload)
+    checking = (
+        " (checking it against the reference meanwhile)" if cfg.encoder != "reference" else ""
+    )
+    print(
+        f"pretrain data: {len(shards)} shards from {len(cfg.sources)} sources; "
+        f"encoder {check.encoder}{checking}"
+    )
+    started = time.perf_counter()
+    done = _tokenize(cfg, shards, info, check.encoder, out, check)
+    verified, choice = check.verdict()
+    if done is None:
+        print(f"pretrain data: {choice.reason}; redoing with {choice.name}")
+        started = time.perf_counter()
+        done = _tokenize(cfg, shards, verified, choice.name, out, None)
+        assert done is not None
+    results, work = done
+    return _Tokenized(
+        verified, choice.name, choice.reason, work, results, time.perf_counter() - started
+    )
+
+
 def run_pretrain(cfg: PretrainDataConfig) -> Any:
     """Run the stage; returns the published PretrainBlendsArtifact."""
     from nemotron.kit.artifacts import PretrainBlendsArtifact
@@ -181,44 +292,17 @@ def run_pretrain(cfg: PretrainDataConfig) -> Any:
     cfg.split.check()
     out = Path(cfg.output_dir).expanduser().resolve()
     info = load_tokenizer_info(
-        asset_path(cfg.tokenizer), revision=cfg.tokenizer_revision, eod_token=cfg.eod_token
+        asset_path(cfg.tokenizer),
+        revision=cfg.tokenizer_revision,
+        eod_token=cfg.eod_token,
+        quick=cfg.encoder != "reference",
     )
     shards = plan_shards(cfg.sources, cfg.run.shard_bytes, cfg.run.hf_shards)
-    text_fields = {s.name: s.text_field for s in cfg.sources}
-    choice = choose_encoder(info, _verify_sample(shards, text_fields, cfg.verify_docs), cfg.encoder)
+    done = _tokenize_checked(cfg, shards, info, out)
+    info, results = done.info, done.results
     dtype = np.dtype(token_dtype(info.vocab_size)).name
-    split = (cfg.split.valid, cfg.split.test, cfg.split.seed)
-    key = fingerprint(
-        shards, info.digest, text_fields, cfg.append_eod, info.eod_id, split, cfg.on_bad_record
-    )
-    work = work_dir(out, key)
-    (work / "shards").mkdir(parents=True, exist_ok=True)
-    params = _ShardParams(
-        info,
-        choice.name,
-        text_fields,
-        cfg.append_eod,
-        dtype,
-        split,
-        cfg.on_bad_record,
-        work / "shards",
-    )
-    print(
-        f"pretrain data: {len(shards)} shards from {len(cfg.sources)} sources; encoder {choice.name} ({choice.reason})"
-    )
-    with Progress("pretrain data", sum(s.size for s in shards), len(shards)) as progress:
-        results = run_shards(
-            shards,
-            tokenize_shard,
-            params,
-            work,
-            engine=cfg.run.engine,
-            workers=cfg.run.workers,
-            progress=progress,
-            ray_address=cfg.run.ray_address,
-        )
     blend, prefixes, tokens = _assemble(
-        cfg, shards, results, work / "shards", out, np.dtype(dtype).type
+        cfg, shards, results, done.work / "shards", out, np.dtype(dtype).type
     )
     blend_path = out / "blend.json"
     write_json_atomic(blend_path, blend)
@@ -244,8 +328,8 @@ def run_pretrain(cfg: PretrainDataConfig) -> Any:
             tokenizer_input(cfg.tokenizer, info.digest),
         ],
         metadata={
-            "encoder": choice.name,
-            "encoder_check": choice.reason,
+            "encoder": done.encoder,
+            "encoder_check": done.reason,
             "dtype": dtype,
             "vocab_size": info.vocab_size,
             "eod_id": info.eod_id if cfg.append_eod else None,
@@ -257,6 +341,8 @@ def run_pretrain(cfg: PretrainDataConfig) -> Any:
             "empty_documents_skipped": sum_stats(results, "empty_documents"),
             **bad_record_summary(results),
             "elapsed_s": round(time.time() - started, 3),
+            "tokenize_s": round(done.tokenize_s, 3),
+            "tokens_per_s": round(sum(tokens.values()) / max(done.tokenize_s, 1e-9)),
         },
     )
     artifact = publish(artifact, cfg.artifact_name)

