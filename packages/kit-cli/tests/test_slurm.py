@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -57,3 +58,30 @@ def test_detached_batch_prints_job_id_then_jobs_commands_follow_it(
     assert "wrote 5 rows" in logs.out
     listing = cli("artifacts", "list", "demo-data")
     assert job_id in listing.out
+
+
+def test_job_reads_the_shipped_config_not_the_local_file(
+    cli: Cli, slurm_env: Path, workdir: Path
+) -> None:
+    config = workdir / "shipped.yaml"
+    config.write_text("defaults: [_rows]\nfail: false\noutput_dir: ${oc.env:NEMOTRON_DEMO_OUT}/s\n")
+    (workdir / "_rows.yaml").write_text("rows: 3\n")
+    result = cli("demo", "data", "prep", "run", "-c", str(config), "-b", "cluster", timeout=300)
+    assert result.code == 0, (result.out, result.err)
+    job_id = result.out.split("submitted ", 1)[1].split()[0]
+    config.unlink()  # the job must not need the submit-side files
+    (workdir / "_rows.yaml").unlink()
+
+    deadline = time.monotonic() + 240
+    status = cli("jobs", "status", job_id)
+    while "SUCCEEDED" not in status.out and time.monotonic() < deadline:
+        assert "FAILED" not in status.out, (status.out, cli("jobs", "logs", job_id).out)
+        time.sleep(2)
+        status = cli("jobs", "status", job_id)
+    assert f"{job_id}: SUCCEEDED" in status.out
+    assert "wrote 3 rows" in cli("jobs", "logs", job_id).out
+    record = json.loads((workdir / ".nemotron" / "jobs" / job_id / "job.json").read_text())
+    [(job_side, copy)] = record["files"].items()
+    assert job_side in record["command"] and str(config) not in record["command"]
+    assert job_side.endswith("/configs/nemotron/shipped.yaml") and Path(job_side).is_file()
+    assert "rows: 3" in Path(job_side).read_text() == Path(copy).read_text()

@@ -77,6 +77,44 @@ def test_slurm_dry_run_prints_sbatch_script_without_secrets(cli: Cli, workdir: P
     assert "sekret-value-123" not in result.out + result.err
 
 
+SSH_CONTAINER_ENV = """
+[remote]
+executor = "slurm"
+partition = "batch"
+tunnel = "ssh"
+host = "login.example.com"
+user = "alice"
+remote_job_dir = "/lustre/alice/jobs"
+container_image = "nvcr.io/nvidia/nemo:25.07"
+packager = "none"
+env_vars = { HF_TOKEN = "sekret-value-123" }
+"""
+
+
+def test_slurm_dry_run_over_ssh_in_a_container_ships_the_config(cli: Cli, workdir: Path) -> None:
+    (workdir / "env.toml").write_text(SSH_CONTAINER_ENV)
+    config = workdir / "mine.yaml"
+    config.write_text(
+        "defaults: [_base]\nlr: 0.5\napi_token: literal-secret-456\n"
+        "hf_token: ${oc.env:HF_TOKEN,none}\n"
+    )
+    (workdir / "_base.yaml").write_text("data: null\nsteps: 1\noutput_dir: /tmp/x\n")
+    result = cli("demo", "train", "-c", str(config), "--run", "remote", "--dry-run", "lr=0.3")
+    assert result.code == 0, result.err
+    assert str(config) not in result.out.split("# would submit", 1)[1]  # only on the job side
+    assert "--config /nemo_run/configs/nemotron/mine.yaml lr=0.3" in result.out
+    assert "--container-mounts /lustre/alice/jobs/demo-train/" in result.out
+    ships = [line for line in result.out.splitlines() if line.startswith("# ships")]
+    assert len(ships) == 1 and "as /nemo_run/configs/nemotron/mine.yaml" in ships[0]
+    shipped = Path(ships[0].split("config ", 1)[1].split(" as ", 1)[0])
+    text = shipped.read_text()
+    assert "steps: 1" in text and "defaults" not in text  # composed
+    assert "${oc.env:HF_TOKEN,none}" in text  # resolves on the job side
+    assert "literal-secret-456" not in text and "api_token: '***'" in text
+    assert "api_token holds a secret" in result.err
+    assert "sekret-value-123" not in result.out + result.err + text
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [

@@ -3,10 +3,16 @@
 Imported only when a stage runs (never for `--help`). A local dry run stays in this process and
 imports no execution backend; a dry run on a profile asks kit-run to render the submission (the
 sbatch script for Slurm) without submitting it.
+
+On a profile the job does not read the config file from this machine: the composed config
+(`defaults:` merged, interpolations such as `${oc.env:...}` and `${art:...}` kept so they resolve
+on the job side, secrets masked) is shipped with the job as a kit-run `JobFile`, and the job's
+`--config` names its job-side path. Overrides stay on the command line.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -17,7 +23,9 @@ import typer
 from nemotron.kit.cli._stage import ArtifactInput, Stage, StageOptions
 from nemotron.kit.cli.errors import MissingInputError
 
-__all__ = ["StagePlan", "plan_stage", "run_stage"]
+__all__ = ["StagePlan", "plan_stage", "run_stage", "shipped_config"]
+
+_INTERPOLATION = re.compile(r"^\$\{.*\}$", re.DOTALL)
 
 
 class StagePlan:
@@ -45,6 +53,38 @@ class StagePlan:
 
     def argv(self, python: str) -> list[str]:
         return self.stage.command_line(python, self.config_file, self.options.overrides)
+
+
+def shipped_config(config_file: Path) -> tuple[str, list[str]]:
+    """The composed config a job gets as YAML text, and the keys whose secrets were masked.
+
+    `defaults:` are merged; interpolations stay as written (they resolve on the job side).
+    A secret-named key keeps an interpolation (`${oc.env:HF_TOKEN}`: the value travels as an
+    environment variable) and has a literal value masked as `***`.
+    """
+    import yaml
+    from omegaconf import OmegaConf
+
+    from nemotron.kit.artifacts import secrets
+    from nemotron.kit.config import load_config
+
+    masked: list[str] = []
+
+    def clean(value: Any, key: str) -> Any:
+        if isinstance(value, dict):
+            return {k: clean(v, f"{key}.{k}" if key else str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v, f"{key}[{i}]") for i, v in enumerate(value)]
+        if isinstance(value, str) and _INTERPOLATION.match(value):
+            return value
+        if key and secrets.is_secret_key(key.rsplit("[", 1)[0]) and value not in (None, ""):
+            masked.append(key)
+            return secrets.MASK
+        return secrets.redact(value)
+
+    data = OmegaConf.to_container(load_config(config_file), resolve=False)
+    header = f"# composed from {config_file.name} by nemotron; secrets masked as ***\n"
+    return header + yaml.safe_dump(clean(data, ""), sort_keys=False), masked
 
 
 def _check_input(item: ArtifactInput, cfg: Any) -> None:
@@ -126,9 +166,27 @@ def _dry_run(plan: StagePlan, command_path: str) -> int:
         typer.echo(shlex.join(plan.argv(sys.executable)))
         return 0
     job = _launch(plan, command_path, dry_run=True)
+    for job_side, copy in job.record.files.items():
+        typer.echo(f"# ships the composed config {copy} as {job_side} (the job's --config)")
     typer.echo(f"# would submit to profile {plan.profile_name!r}:")
     typer.echo((job.rendered or shlex.join(job.record.command)).rstrip())
     return 0
+
+
+def _config_arg(plan: StagePlan) -> Any:
+    """The job's `--config` value: the local file here, a shipped copy on a profile."""
+    if plan.profile is None:
+        return str(plan.config_file)
+    from nemotron.kit.run import JobFile
+
+    text, masked = shipped_config(plan.config_file)
+    for key in masked:
+        typer.echo(
+            f"warning: {plan.config_file}: {key} holds a secret; the shipped config has *** "
+            "(pass it as an env var: ${oc.env:VAR})",
+            err=True,
+        )
+    return JobFile(plan.config_file.with_suffix(".yaml").name, text)
 
 
 def _launch(plan: StagePlan, command_path: str, *, dry_run: bool = False) -> Any:
@@ -137,7 +195,7 @@ def _launch(plan: StagePlan, command_path: str, *, dry_run: bool = False) -> Any
     stage = plan.stage
     return launch(
         stage.module or str(stage.script),
-        ["--config", str(plan.config_file), *plan.options.overrides],
+        ["--config", _config_arg(plan), *plan.options.overrides],
         profile=plan.profile if plan.profile is not None else "local",
         name=command_path.removeprefix("nemotron ").replace(" ", "-"),
         config=plan.cfg,

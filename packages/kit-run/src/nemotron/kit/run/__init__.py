@@ -29,6 +29,7 @@ from nemotron.kit.run._profiles import (
     SlurmProfile,
     WandbSettings,
 )
+from nemotron.kit.run._shipping import JobFile
 
 __all__ = [
     "EXECUTOR_KINDS",
@@ -40,6 +41,7 @@ __all__ = [
     "EnvFile",
     "EnvProblem",
     "Job",
+    "JobFile",
     "LeptonProfile",
     "LocalProfile",
     "Profile",

@@ -42,6 +42,13 @@ from nemotron.kit.run._records import (
     write_atomic,
     write_json,
 )
+from nemotron.kit.run._shipping import (
+    JobFile,
+    placeholder,
+    ship_into_job_dir,
+    ship_ray,
+    substitute,
+)
 from nemotron.kit.run.errors import ExecutorError, JobFailedError
 
 _KIND = {cls: kind for kind, cls in PROFILE_TYPES.items()}
@@ -125,7 +132,7 @@ def _exported(variables: Mapping[str, str]) -> Iterator[None]:
 
 def launch(
     script_or_module: str,
-    args: Sequence[str] = (),
+    args: Sequence[str | JobFile] = (),
     env: Mapping[str, str] | None = None,
     profile: str | BaseProfile | None = None,
     *,
@@ -139,12 +146,15 @@ def launch(
     env_file: str | os.PathLike[str] | None = None,
     check: bool = True,
     echo: Callable[[str], Any] | None = print,
+    array: str | None = None,
 ) -> Job:
     """Run `script_or_module` with `args` and `env` on `profile`.
 
     Args:
         script_or_module: A `.py` path or a dotted module (`python -m`).
-        args: Arguments for the script.
+        args: Arguments for the script. A `JobFile` is shipped with the job (written into
+            NeMo-Run's job directory, which reaches the cluster and containers) and stands for
+            its job-side path; on a local profile, for the copy kept in the job record.
         env: Extra environment variables for the job (secrets go through the environment).
         profile: Profile name in env.toml or a profile object; None = `[cli] default_profile`
             or `local`.
@@ -158,12 +168,17 @@ def launch(
         env_file: env.toml path (default: discovery).
         check: Attached only: raise JobFailedError when the job fails.
         echo: Where attached output and dry-run text go (None = silent).
+        array: Slurm only: submit a job array (sbatch `--array`, e.g. `0-3`); each task sees
+            `SLURM_ARRAY_TASK_ID`, `status()` is the array's as a whole, `afterok` on it waits
+            for every task.
 
     Returns:
         The `Job`; its record is under `.nemotron/jobs/<id>/`.
     """
     prof = resolve_profile(profile, env_file)
     kind = _KIND[type(prof)]
+    if array is not None and not isinstance(prof, SlurmProfile):
+        raise ExecutorError(f"profile {prof.name!r}: a job array needs a Slurm profile")
     name = name or Path(script_or_module).stem.split(".")[-1]
     job_id = new_job_id(name)
     root = jobs_dir()
@@ -172,7 +187,14 @@ def launch(
 
     all_env = {**prof.env_vars, **(env or {}), "NEMOTRON_RUN_ID": job_id}
     plain_env, secret_env = split_secrets(all_env)
-    command, is_module, path = _command(prof, script_or_module, args)
+    files = [JobFile(a.name, _mask(a.text, secret_env)) for a in args if isinstance(a, JobFile)]
+    copies = {f.name: folder / "files" / f.name for f in files}
+    local = isinstance(prof, LocalProfile)
+    str_args = [
+        (str(copies[a.name]) if local else placeholder(a)) if isinstance(a, JobFile) else a
+        for a in args
+    ]
+    command, is_module, path = _command(prof, script_or_module, str_args)
     command = _spread(prof, command)
     deps = [d if isinstance(d, Job) else get_job(d, root) for d in depends_on]
 
@@ -187,7 +209,10 @@ def launch(
         detach=detach,
         dry_run=dry_run,
         depends_on=[d.id for d in deps],
+        files={str(p): str(p) for p in copies.values()} if local else {},
     )
+    for item in files:
+        write_atomic(copies[item.name], item.text, mode=0o600)
     write_json(folder / "profile.json", redact(msgspec.to_builtins(prof), _masking_env(secret_env)))
     if config is not None:
         from nemotron.kit.config import save_resolved
@@ -202,7 +227,7 @@ def launch(
     job = Job(record, root)
 
     if isinstance(prof, LocalProfile) and detach and not dry_run:
-        return _spawn_local_worker(job, prof, plain_env, secret_env, script_or_module, args)
+        return _spawn_local_worker(job, prof, plain_env, secret_env, script_or_module, str_args)
     return _submit(
         job,
         prof,
@@ -212,10 +237,12 @@ def launch(
         plain_env,
         secret_env,
         deps,
+        [] if local else files,
         detach=detach,
         dry_run=dry_run,
         check=check,
         echo=echo,
+        array=array,
     )
 
 
@@ -238,11 +265,13 @@ def _submit(
     plain_env: dict[str, str],
     secret_env: dict[str, str],
     deps: list[Job],
+    files: Sequence[JobFile] = (),
     *,
     detach: bool,
     dry_run: bool,
     check: bool,
     echo: Callable[[str], Any] | None,
+    array: str | None = None,
 ) -> Job:
     run = import_nemo_run()
 
@@ -258,9 +287,11 @@ def _submit(
     if isinstance(prof, SlurmProfile) and deps:
         executor.dependencies = [d.record.handle for d in deps if d.record.handle]
         executor.dependency_type = "afterok"
+    if array is not None:
+        executor.array = array
     record.executor_summary = executor_summary(executor)
     if prof.ray and isinstance(prof, SlurmProfile):
-        return _ray_slurm(job, executor, command, dry_run=dry_run, echo=echo)
+        return _ray_slurm(job, executor, command, files, dry_run=dry_run, echo=echo)
 
     nemo_log = io.StringIO()
     exp: Any = None
@@ -276,6 +307,7 @@ def _submit(
             )
             exp.__enter__()
             exp.add(_script(command, is_module, path), name=record.name)
+            _ship(job, exp.jobs[0], files)
             if dry_run:
                 exp.dryrun(log=False)
             else:
@@ -293,7 +325,7 @@ def _submit(
     record.experiment_id = exp._id
     record.experiment_dir = exp._exp_dir
     if dry_run:
-        job.rendered = _render(nr_job, command, plain_env, secret_env)
+        job.rendered = _render(nr_job, record.command, plain_env, secret_env)
         write_atomic(job.folder / "submission.sh", _mask(job.rendered, secret_env))
         job._finish("DRY_RUN", None, "dry run: nothing submitted")
         if echo is not None:
@@ -307,14 +339,17 @@ def _submit(
         record.tunnel = _tunnel_record(prof)
         # NeMo-Run: srun writes the command's output to log-<name>_<jobid>_<restart>.out;
         # sbatch_<name>_<jobid>.out holds the batch script's own `set -x` trace.
-        record.log_files = [os.path.join(task_dir, f"log-*_{record.backend_id}_*.out")]
-        record.scheduler_log_files = [os.path.join(task_dir, f"sbatch_*_{record.backend_id}.out")]
+        # Each array task is its own Slurm job id: every log of this experiment is the job's.
+        log_id = "*" if array is not None else record.backend_id
+        record.log_files = [os.path.join(task_dir, f"log-*_{log_id}_*.out")]
+        sched_id = f"{record.backend_id}_*" if array is not None else record.backend_id
+        record.scheduler_log_files = [os.path.join(task_dir, f"sbatch_*_{sched_id}.out")]
         sbatch = os.path.join(exp._exp_dir, f"{record.name}_sbatch.sh")
         if os.path.isfile(sbatch):
             write_atomic(job.folder / "submission.sh", _mask(Path(sbatch).read_text(), secret_env))
     else:
         record.log_files = [os.path.join(task_dir, "**", "combined.log")]
-        write_atomic(job.folder / "submission.sh", shlex.join(command) + "\n")
+        write_atomic(job.folder / "submission.sh", shlex.join(record.command) + "\n")
     record.state = "SUBMITTED"
     save_record(record, job._root)
 
@@ -323,6 +358,29 @@ def _submit(
             exp.__exit__(None, None, None)
         return job
     return _attach(job, exp, nemo_log, secret_env, check=check, echo=echo)
+
+
+def _ship(job: Job, nr_job: Any, files: Sequence[JobFile]) -> None:
+    """Ship `files` when NeMo-Run prepares the job (its job dir exists from then on).
+
+    NeMo-Run creates the experiment folder itself (and refuses an existing one), so the files
+    are written as the first step of the job's `prepare`, which then builds the command from
+    the task's arguments: the placeholders are replaced by the job-side paths there.
+    """
+    if not files:
+        return
+    prepare = nr_job.prepare
+
+    def prepare_and_ship(*args: Any, **kwargs: Any) -> Any:
+        nr_job.executor.create_job_dir()
+        paths = ship_into_job_dir(nr_job.executor, files)
+        nr_job.task.args = substitute(nr_job.task.args, paths)
+        record = job.record
+        record.command = substitute(record.command, paths)
+        record.files = {paths[placeholder(f)]: str(job.folder / "files" / f.name) for f in files}
+        return prepare(*args, **kwargs)
+
+    nr_job.prepare = prepare_and_ship
 
 
 def _attach(
@@ -446,13 +504,23 @@ def _render(
 
 
 def _ray_slurm(
-    job: Job, executor: Any, command: list[str], *, dry_run: bool, echo: Callable[[str], Any] | None
+    job: Job,
+    executor: Any,
+    command: list[str],
+    files: Sequence[JobFile],
+    *,
+    dry_run: bool,
+    echo: Callable[[str], Any] | None,
 ) -> Job:
     """A Ray cluster on Slurm (NeMo-Run's RayJob); the command runs on the head node."""
     from nemo_run.run.ray.slurm import SlurmRayRequest
 
     record = job.record
     cluster_dir = os.path.join(executor.tunnel.job_dir or str(job.folder), record.id)
+    paths = ship_ray(executor.tunnel, cluster_dir, files, upload=not dry_run)
+    command = substitute(command, paths)
+    record.command = substitute(record.command, paths)
+    record.files = {paths[placeholder(f)]: str(job.folder / "files" / f.name) for f in files}
     request = SlurmRayRequest(
         name=record.id,
         cluster_dir=cluster_dir,
@@ -558,4 +626,4 @@ def finish_worker(folder: Path) -> None:
         job._finish("FAILED", None, "job ended without a final state")
 
 
-__all__ = ["JobFailedError", "finish_worker", "launch", "resolve_profile"]
+__all__ = ["JobFailedError", "JobFile", "finish_worker", "launch", "resolve_profile"]

@@ -4,6 +4,7 @@ job.json        JobRecord: argv, profile name, executor summary, NeMo-Run ids, s
 profile.json    the profile, secrets redacted
 config.*        the resolved config (when one was given)
 submission.sh   what was (or, for a dry run, would be) submitted
+files/          copies of the files shipped with the job (its config), secrets masked
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ class JobRecord(msgspec.Struct, kw_only=True):
     """Process running a detached local job."""
     depends_on: list[str] = []
     config_digest: str | None = None
+    files: dict[str, str] = {}
+    """Files shipped with the job: job-side path -> the copy kept in this record (`files/`)."""
 
 
 def now() -> str:
