@@ -141,6 +141,14 @@ def test_skypilot_builds_or_says_how_to_install(write_env) -> None:
     assert isinstance(ex, run.SkypilotExecutor) and ex.gpus == "H100"
 
 
+def test_image_cleared_by_extends_means_no_container(write_env) -> None:
+    run = import_nemo_run()
+
+    write_env(KINDS + '\n[bare]\nextends = "slurm"\ncontainer_image = ""\n')
+    ex = build_executor(load_env_profile("bare"))
+    assert isinstance(ex, run.SlurmExecutor) and ex.container_image is None
+
+
 def test_packagers(write_env, project: Path) -> None:
     run = import_nemo_run()
 

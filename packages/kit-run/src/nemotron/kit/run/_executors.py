@@ -252,7 +252,7 @@ def _slurm(profile: SlurmProfile, env_vars: dict[str, str], launcher: Any, detac
         qos=profile.qos,
         gres=profile.gres,
         constraint=profile.constraint,
-        container_image=profile.container_image,
+        container_image=profile.container_image or None,  # "" (cleared by extends) = none
         container_mounts=list(profile.container_mounts),
         srun_args=list(profile.srun_args) or None,
         setup_lines="\n".join(profile.setup) or None,
