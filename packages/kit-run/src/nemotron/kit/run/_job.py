@@ -42,6 +42,20 @@ _SLURM_STATES = {
     "PREEMPTED": "FAILED",
 }
 
+# A job array has one sacct row per task; the row that speaks for the whole array comes first.
+_ROW_ORDER = ("RUNNING", "PENDING", "UNKNOWN", "FAILED", "CANCELLED", "SUCCEEDED")
+
+
+def _overall(rows: list[str]) -> str:
+    """The `State|ExitCode` row of a job, or of a job array as a whole: running while any task
+    runs or waits, else failed or cancelled if any task was, else succeeded."""
+
+    def order(row: str) -> int:
+        state = _SLURM_STATES.get(row.partition("|")[0].split(" ")[0], "UNKNOWN")
+        return _ROW_ORDER.index(state) if state in _ROW_ORDER else 2
+
+    return min(rows, key=order, default="")
+
 
 class Job:
     """A launched (or dry-run) job. Reads and updates `.nemotron/jobs/<id>/job.json`."""
@@ -87,7 +101,7 @@ class Job:
     def _refresh_slurm(self) -> None:
         rec = self.record
         out = self._tunnel_run(f"sacct -n -P -X -j {rec.backend_id} -o State,ExitCode")
-        line = out.strip().splitlines()[0] if out.strip() else ""
+        line = _overall(out.strip().splitlines())
         if not line:  # not in the accounting database yet
             queued = self._tunnel_run(f"squeue -h -j {rec.backend_id} -o %T").strip()
             state = _SLURM_STATES.get(queued.split(" ")[0], rec.state) if queued else rec.state

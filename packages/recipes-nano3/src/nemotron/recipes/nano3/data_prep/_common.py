@@ -18,11 +18,20 @@ class EngineConfig:
     """Where shards run."""
 
     engine: str = "local"
-    """`local` (process pool on this machine) or `ray` (a Ray cluster; extra recipes-nano3[ray])."""
+    """`local` (process pool on this machine), `ray` (a Ray cluster; extra recipes-nano3[ray]) or
+    `slurm-array` (a Slurm job array plus a merge job, submitted through kit-run)."""
     workers: int = 0
-    """Worker processes (local) or concurrent tasks (ray); 0 = all cores."""
+    """Worker processes (local, and each array task) or concurrent tasks (ray); 0 = all cores."""
     ray_address: str | None = None
     """Ray cluster to join (`auto` inside a Ray job); null starts a local Ray instance."""
+    profile: str | None = None
+    """slurm-array: the env.toml Slurm profile the array and the merge job go to."""
+    array_tasks: int = 4
+    """slurm-array: tasks in the job array; task t runs the shards at plan positions p % N == t."""
+    detach: bool = False
+    """slurm-array: return once submitted instead of following the merge job."""
+    array_role: str = ""
+    """Set by the slurm-array engine on the jobs it submits (`task`, `merge`); leave empty."""
     shard_bytes: int = 64 * 1024 * 1024
     """Input bytes per shard (the unit of parallel work and of resume)."""
     hf_shards: int = 64

@@ -1,14 +1,18 @@
-"""Run planned shards on a local process pool, Ray, or in-process, with an atomic done-ledger.
+"""Run planned shards on a local process pool, Ray, a Slurm array task, or in-process, with an
+atomic done-ledger.
 
 A worker function `fn(shard, params) -> dict` writes its outputs under the work folder and
 returns small stats. The engine records each finished shard as `<work>/done/<shard id>.json`
 (written to a temporary name and renamed, so it exists only when the shard's files are
 complete). A rerun skips recorded shards, so a run killed at any point resumes and ends with
 the same bytes. Outputs never depend on which worker ran a shard or in which order.
+`engine=slurm-array` (see `_slurm_array`): an array task runs its share of the plan on the local
+pool and stops the stage with `ArrayTaskDone`; the merge job runs as `local`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import pickle
@@ -19,6 +23,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from nemotron.recipes.nano3.data_prep._progress import Progress
+from nemotron.recipes.nano3.data_prep._slurm_array import (
+    ArrayTaskDone,
+    array_share,
+    array_task_id,
+    tagged,
+)
 from nemotron.recipes.nano3.data_prep._sources import Shard
 from nemotron.recipes.nano3.data_prep.errors import (
     DataPrepConfigError,
@@ -28,7 +38,7 @@ from nemotron.recipes.nano3.data_prep.errors import (
 
 P = TypeVar("P")
 WorkFn = Callable[[Shard, Any], dict[str, Any]]
-ENGINES = ("local", "ray")
+ENGINES = ("local", "ray", "slurm-array")
 
 
 def default_workers() -> int:
@@ -60,14 +70,26 @@ def run_shards(
     progress: Progress,
     ray_address: str | None = None,
     after_each: Callable[[], None] | None = None,
+    array_role: str = "",
+    array_tasks: int = 1,
 ) -> dict[str, dict[str, Any]]:
     """Run `fn` on every shard not yet recorded as done; return every shard's stats by id.
 
     `after_each` is called in this process after every finished shard; an error it raises stops
-    the run (helpers finish their current shard).
+    the run (helpers finish their current shard). With `engine="slurm-array"`, `array_role`
+    `task` runs this array task's share and raises `ArrayTaskDone`; `merge` runs as `local`.
     """
     if engine not in ENGINES:
-        raise DataPrepConfigError("engine", f"must be one of {', '.join(ENGINES)}, got {engine!r}")
+        raise DataPrepConfigError(
+            "run.engine", f"must be one of {', '.join(ENGINES)}, got {engine!r}"
+        )
+    if engine == "slurm-array" and array_role not in ("task", "merge"):
+        raise DataPrepConfigError(
+            "run.engine",
+            "slurm-array is submitted by the stage script (python -m "
+            "nemotron.recipes.nano3.data_prep.<stage> or nemotron nano3 data prep <stage>), "
+            "not from run_pretrain/run_sft/run_rl",
+        )
     done_dir = work_dir / "done"
     done_dir.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict[str, Any]] = {}
@@ -76,6 +98,12 @@ def run_shards(
         if record.exists():
             results[shard.id] = json.loads(record.read_text())
     pending = [s for s in shards if s.id not in results]
+    task = array_task_id() if engine == "slurm-array" and array_role == "task" else None
+    if task is not None:
+        mine = {s.id for s in array_share(shards, task, array_tasks)}
+        pending = [s for s in pending if s.id in mine]
+        tag = {"array_task": task, "array_job": os.environ.get("SLURM_ARRAY_JOB_ID")}
+        fn = functools.partial(tagged, fn, tag)
     progress.skipped(len(shards) - len(pending), sum(s.size for s in shards if s.id in results))
     workers = max(1, workers or default_workers())
 
@@ -92,6 +120,8 @@ def run_shards(
             finished(shard, _run_and_record(fn, shard, params, done_dir))
     else:
         _run_pool(pending, fn, params, done_dir, workers, finished)
+    if task is not None:
+        raise ArrayTaskDone(task, len(mine))
     return {s.id: results[s.id] for s in shards}
 
 

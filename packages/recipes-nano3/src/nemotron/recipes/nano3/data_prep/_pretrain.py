@@ -238,6 +238,8 @@ def _tokenize(
                 workers=cfg.run.workers,
                 progress=progress,
                 ray_address=cfg.run.ray_address,
+                array_role=cfg.run.array_role,
+                array_tasks=cfg.run.array_tasks,
                 after_each=stop_if_rejected,
             )
         if check is None or check.confirmed():
@@ -270,8 +272,13 @@ def _tokenize_checked(
         f"encoder {check.encoder}{checking}"
     )
     started = time.perf_counter()
-    done = _tokenize(cfg, shards, info, check.encoder, out, check)
-    verified, choice = check.verdict()
+    if cfg.run.engine == "slurm-array":
+        # Every array task (and the merge) must tokenize with the same encoder: decide first.
+        verified, choice = check.verdict()
+        done = _tokenize(cfg, shards, verified, choice.name, out, None)
+    else:
+        done = _tokenize(cfg, shards, info, check.encoder, out, check)
+        verified, choice = check.verdict()
     if done is None:
         print(f"pretrain data: {choice.reason}; redoing with {choice.name}")
         started = time.perf_counter()

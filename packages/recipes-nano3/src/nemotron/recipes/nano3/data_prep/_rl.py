@@ -109,6 +109,8 @@ def run_rl(cfg: RLDataConfig) -> Any:
             workers=cfg.run.workers,
             progress=progress,
             ray_address=cfg.run.ray_address,
+            array_role=cfg.run.array_role,
+            array_tasks=cfg.run.array_tasks,
         )
     counts: dict[str, int] = {}
     paths: dict[str, str] = {}

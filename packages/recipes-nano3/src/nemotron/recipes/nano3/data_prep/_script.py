@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from nemotron.kit.artifacts.errors import NemotronError
+from nemotron.recipes.nano3.data_prep._slurm_array import ArrayTaskDone, submit_array
+from nemotron.recipes.nano3.data_prep.errors import DataPrepConfigError
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs" / "data_prep"
 
@@ -19,11 +21,15 @@ def stage_main(
 ) -> Any:
     """`python -m nemotron.recipes.nano3.data_prep.<stage> [-c FILE] [key=value ...]`.
 
-    Without `-c` the stage's `default.yaml` is used; `-c tiny` names a shipped config.
+    Without `-c` the stage's `default.yaml` is used; `-c tiny` names a shipped config. With
+    `run.engine=slurm-array` the stage submits its job array and merge job (`--dry-run`: prints
+    their sbatch scripts); an array task returns None once its shards are recorded.
     """
     from nemotron.kit.config import cli
 
     args = list(sys.argv[1:] if argv is None else argv)
+    dry_run = "--dry-run" in args
+    args = [a for a in args if a != "--dry-run"]
     for i, arg in enumerate(args[:-1]):
         if arg in ("-c", "--config") and not Path(args[i + 1]).exists():
             named = CONFIGS / stage / f"{args[i + 1]}.yaml"
@@ -31,7 +37,18 @@ def stage_main(
                 args[i + 1] = str(named)
     cfg: Any = cli(config_cls, config_file=str(CONFIGS / stage / "default.yaml"), argv=args)
     try:
+        if cfg.run.engine == "slurm-array" and not cfg.run.array_role:
+            return submit_array(stage, cfg, dry_run=dry_run)
+        if dry_run:
+            raise DataPrepConfigError(
+                "run.engine",
+                f"--dry-run shows the jobs of engine=slurm-array; {cfg.run.engine!r} runs here "
+                f"(`nemotron nano3 data prep {stage} --run PROFILE --dry-run` shows a stage job)",
+            )
         return run(cfg)
+    except ArrayTaskDone as done:
+        print(f"{stage} data: {done}")
+        return None
     except NemotronError as err:
         if os.environ.get("NEMOTRON_FULL_ERROR") == "1":
             traceback.print_exc()

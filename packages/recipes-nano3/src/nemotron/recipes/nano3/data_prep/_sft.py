@@ -349,6 +349,8 @@ def run_sft(cfg: SFTDataConfig) -> Any:
             workers=cfg.run.workers,
             progress=progress,
             ray_address=cfg.run.ray_address,
+            array_role=cfg.run.array_role,
+            array_tasks=cfg.run.array_tasks,
         )
     suffix = ".idx.parquet" if cfg.format == "parquet" else ".npy"
     paths: dict[str, str | None] = dict.fromkeys(SPLITS)

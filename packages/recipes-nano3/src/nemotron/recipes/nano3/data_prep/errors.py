@@ -6,7 +6,8 @@
     ├── TokenizerLoadError       the tokenizer cannot be loaded from the given path or name
     └── OptionalDependencyError  an extra (ray, datasets, tiktoken) is not installed
     RunError
-    └── ShardFailedError         a worker failed on a shard for a reason that is not the input's
+    ├── ShardFailedError         a worker failed on a shard for a reason that is not the input's
+    └── ArrayJobFailedError      a job of engine=slurm-array (a task or the merge) did not succeed
 
 Every error keeps its constructor arguments, so it crosses process boundaries (pool and Ray
 workers) intact.
@@ -79,3 +80,16 @@ class ShardFailedError(_Reconstructible, RunError):
         self._init_args = (shard, reason)
         self.shard = shard
         super().__init__(f"shard {shard} failed: {reason} (rerun the same command to resume)")
+
+
+class ArrayJobFailedError(_Reconstructible, RunError):
+    """A job of `run.engine=slurm-array` ended FAILED or CANCELLED."""
+
+    def __init__(self, job: str, state: str, log_tail: str) -> None:
+        self._init_args = (job, state, log_tail)
+        self.job, self.state, self.log_tail = job, state, log_tail
+        last = log_tail.strip().splitlines()[-1:] or ["no output"]
+        super().__init__(
+            f"job {job} ended {state}: {last[0]} (`nemotron jobs logs {job}`; finished shards "
+            "stay recorded, so the same command resumes)"
+        )

@@ -1,0 +1,159 @@
+"""`run.engine=slurm-array`: the shard plan as one Slurm job array plus a merge job, via kit-run.
+
+The stage script, run where sbatch works for `run.profile`, submits two jobs running the same
+stage with the same config (saved with absolute paths beside the ledger, in the output folder,
+which the cluster's nodes must share):
+
+1. `<stage>-shards`, an array of `run.array_tasks` tasks (`run.array_role=task`): task `t` runs
+   the shards at plan positions `p % N == t` (on the local pool of its node) and records each
+   in the plan's ledger, with `array_task` and `array_job` added to its record.
+2. `<stage>-merge`, `afterok` on the array (`run.array_role=merge`): every shard is in the
+   ledger, so the local engine only joins them, in plan order, and publishes the artifact. The
+   bytes are those of a local run.
+
+The submitter then follows the merge job (`run.detach=true` returns at once) and cancels it
+when a task of the array fails; `--dry-run` prints both sbatch scripts and submits nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from nemotron.recipes.nano3.data_prep._common import asset_path, work_dir
+from nemotron.recipes.nano3.data_prep._sources import Shard
+from nemotron.recipes.nano3.data_prep.errors import ArrayJobFailedError, DataPrepConfigError
+
+ROLES = ("", "task", "merge")
+_POLL_S = 1.0
+
+
+class ArrayTaskDone(Exception):
+    """Raised through the stage by an array task once its shards are recorded: the join and the
+    publishing are the merge job's."""
+
+    def __init__(self, task: int, shards: int) -> None:
+        self.task, self.shards = task, shards
+        super().__init__(f"array task {task}: {shards} shards recorded; the merge job joins them")
+
+
+def array_share(shards: list[Shard], task: int, tasks: int) -> list[Shard]:
+    """The shards array task `task` of `tasks` runs: plan positions `p % tasks == task`."""
+    return [s for p, s in enumerate(shards) if p % tasks == task]
+
+
+def array_task_id() -> int:
+    """This Slurm array task's index (`SLURM_ARRAY_TASK_ID`)."""
+    value = os.environ.get("SLURM_ARRAY_TASK_ID", "")
+    if not value.isdigit():
+        raise DataPrepConfigError(
+            "run.array_role",
+            "`task` runs inside a Slurm job array task (SLURM_ARRAY_TASK_ID is not set); "
+            "leave it empty, the engine sets it on the jobs it submits",
+        )
+    return int(value)
+
+
+def tagged(fn: Any, tag: dict[str, Any], shard: Shard, params: Any) -> dict[str, Any]:
+    """`fn(shard, params)` with `tag` added to the stats (so to the shard's ledger record)."""
+    return {**fn(shard, params), **tag}
+
+
+def check_array_config(run: Any) -> None:
+    """Fail early on settings the array engine cannot use."""
+    if run.array_role not in ROLES:
+        raise DataPrepConfigError(
+            "run.array_role", f"must be empty, `task` or `merge`, got {run.array_role!r}"
+        )
+    if run.engine == "slurm-array" and run.array_tasks < 1:
+        raise DataPrepConfigError("run.array_tasks", f"must be at least 1, got {run.array_tasks}")
+
+
+def _job_config(cfg: Any) -> dict[str, Any]:
+    """The config as plain data, with the output folder and local input paths made absolute
+    (the jobs start in another working directory)."""
+    data = dataclasses.asdict(cfg)
+    data["output_dir"] = str(Path(cfg.output_dir).expanduser().resolve())
+    for source in data.get("sources", []):
+        path = asset_path(source["path"])
+        if "://" not in path and Path(path).expanduser().exists():
+            source["path"] = str(Path(path).expanduser().resolve())
+    tokenizer = asset_path(str(data.get("tokenizer") or ""))
+    if tokenizer and Path(tokenizer).expanduser().exists():
+        data["tokenizer"] = str(Path(tokenizer).expanduser().resolve())
+    data["run"].update(array_role="", detach=False)
+    return data
+
+
+def submit_array(stage: str, cfg: Any, *, dry_run: bool = False) -> Any:
+    """Submit the array and its merge job for `stage` (`pretrain`, `sft`, `rl`) with `cfg`.
+
+    Returns the merge job's `Job` (None for a dry run); waits for it unless `run.detach`.
+    """
+    from omegaconf import OmegaConf
+
+    from nemotron.kit.run import launch
+
+    run = cfg.run
+    check_array_config(run)
+    if not run.profile:
+        raise DataPrepConfigError(
+            "run.profile",
+            "engine=slurm-array needs the env.toml profile to submit to, e.g. run.profile=my-cluster",
+        )
+    data = _job_config(cfg)
+    folder = work_dir(Path(data["output_dir"]), "slurm-array")
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / f"{stage}.yaml"
+    config.write_text(OmegaConf.to_yaml(OmegaConf.create(data)))
+    module = f"nemotron.recipes.nano3.data_prep.{stage}"
+    name = f"nano3-data-prep-{stage}"
+    echo = print if dry_run else None
+    if dry_run:
+        print(f"# job array {name}-shards: {run.array_tasks} tasks on profile {run.profile!r}")
+    shards = launch(
+        module,
+        ["--config", str(config), "run.array_role=task"],
+        profile=run.profile,
+        name=f"{name}-shards",
+        detach=True,
+        dry_run=dry_run,
+        array=f"0-{run.array_tasks - 1}",
+        echo=echo,
+    )
+    if dry_run:
+        print(f"# merge job {name}-merge (afterok on the array: joins the shards, publishes)")
+    merge = launch(
+        module,
+        ["--config", str(config), "run.array_role=merge"],
+        profile=run.profile,
+        name=f"{name}-merge",
+        depends_on=[shards],
+        detach=True,
+        dry_run=dry_run,
+        echo=echo,
+    )
+    if dry_run:
+        return None
+    print(
+        f"{stage} data: job array {shards.record.backend_id} ({run.array_tasks} tasks, "
+        f"job {shards.id}) -> merge {merge.record.backend_id} (afterok, job {merge.id})"
+    )
+    if not run.detach:
+        _follow(shards, merge)
+    return merge
+
+
+def _follow(shards: Any, merge: Any) -> None:
+    """Wait for the merge job; cancel it when the array fails (its `afterok` never holds)."""
+    while (state := merge.status()) not in ("SUCCEEDED", "FAILED", "CANCELLED"):
+        if shards.status() in ("FAILED", "CANCELLED"):
+            merge.cancel()
+            raise ArrayJobFailedError(shards.id, shards.state, shards.logs(tail=20))
+        time.sleep(_POLL_S)
+    if state != "SUCCEEDED":
+        failed = merge if shards.status() == "SUCCEEDED" else shards
+        raise ArrayJobFailedError(failed.id, failed.state, failed.logs(tail=20))
