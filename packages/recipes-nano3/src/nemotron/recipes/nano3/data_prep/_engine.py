@@ -20,7 +20,7 @@ import queue
 from collections.abc import Callable
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nemotron.recipes.nano3.data_prep._progress import Progress
 from nemotron.recipes.nano3.data_prep._slurm_array import (
@@ -35,6 +35,9 @@ from nemotron.recipes.nano3.data_prep.errors import (
     OptionalDependencyError,
     ShardFailedError,
 )
+
+if TYPE_CHECKING:
+    from nemotron.recipes.nano3.data_prep._common import EngineConfig
 
 P = TypeVar("P")
 WorkFn = Callable[[Shard, Any], dict[str, Any]]
@@ -64,21 +67,19 @@ def run_shards(
     fn: WorkFn,
     params: Any,
     work_dir: Path,
+    run: EngineConfig,
     *,
-    engine: str = "local",
-    workers: int | None = None,
     progress: Progress,
-    ray_address: str | None = None,
     after_each: Callable[[], None] | None = None,
-    array_role: str = "",
-    array_tasks: int = 1,
 ) -> dict[str, dict[str, Any]]:
     """Run `fn` on every shard not yet recorded as done; return every shard's stats by id.
 
-    `after_each` is called in this process after every finished shard; an error it raises stops
-    the run (helpers finish their current shard). With `engine="slurm-array"`, `array_role`
-    `task` runs this array task's share and raises `ArrayTaskDone`; `merge` runs as `local`.
+    `run` says where shards run (`run.engine`, `run.workers`, ...). `after_each` is called in
+    this process after every finished shard; an error it raises stops the run (helpers finish
+    their current shard). With `engine="slurm-array"`, `array_role` `task` runs this array
+    task's share and raises `ArrayTaskDone`; `merge` runs as `local`.
     """
+    engine, array_role = run.engine, run.array_role
     if engine not in ENGINES:
         raise DataPrepConfigError(
             "run.engine", f"must be one of {', '.join(ENGINES)}, got {engine!r}"
@@ -100,12 +101,12 @@ def run_shards(
     pending = [s for s in shards if s.id not in results]
     task = array_task_id() if engine == "slurm-array" and array_role == "task" else None
     if task is not None:
-        mine = {s.id for s in array_share(shards, task, array_tasks)}
+        mine = {s.id for s in array_share(shards, task, run.array_tasks)}
         pending = [s for s in pending if s.id in mine]
         tag = {"array_task": task, "array_job": os.environ.get("SLURM_ARRAY_JOB_ID")}
         fn = functools.partial(tagged, fn, tag)
     progress.skipped(len(shards) - len(pending), sum(s.size for s in shards if s.id in results))
-    workers = max(1, workers or default_workers())
+    workers = max(1, run.workers or default_workers())
 
     def finished(shard: Shard, result: dict[str, Any]) -> None:
         results[shard.id] = result
@@ -114,7 +115,7 @@ def run_shards(
             after_each()
 
     if engine == "ray":
-        _run_ray(pending, fn, params, done_dir, workers, ray_address, finished)
+        _run_ray(pending, fn, params, done_dir, workers, run.ray_address, finished)
     elif workers == 1 or len(pending) <= 1:
         for shard in pending:
             finished(shard, _run_and_record(fn, shard, params, done_dir))

@@ -234,12 +234,8 @@ def _tokenize(
                 tokenize_shard,
                 params,
                 work,
-                engine=cfg.run.engine,
-                workers=cfg.run.workers,
+                cfg.run,
                 progress=progress,
-                ray_address=cfg.run.ray_address,
-                array_role=cfg.run.array_role,
-                array_tasks=cfg.run.array_tasks,
                 after_each=stop_if_rejected,
             )
         if check is None or check.confirmed():

@@ -105,12 +105,8 @@ def run_rl(cfg: RLDataConfig) -> Any:
             split_shard,
             params,
             work,
-            engine=cfg.run.engine,
-            workers=cfg.run.workers,
+            cfg.run,
             progress=progress,
-            ray_address=cfg.run.ray_address,
-            array_role=cfg.run.array_role,
-            array_tasks=cfg.run.array_tasks,
         )
     counts: dict[str, int] = {}
     paths: dict[str, str] = {}

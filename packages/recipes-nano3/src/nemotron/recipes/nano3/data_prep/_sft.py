@@ -345,12 +345,8 @@ def run_sft(cfg: SFTDataConfig) -> Any:
             tokenize_chat_shard,
             params,
             work,
-            engine=cfg.run.engine,
-            workers=cfg.run.workers,
+            cfg.run,
             progress=progress,
-            ray_address=cfg.run.ray_address,
-            array_role=cfg.run.array_role,
-            array_tasks=cfg.run.array_tasks,
         )
     suffix = ".idx.parquet" if cfg.format == "parquet" else ".npy"
     paths: dict[str, str | None] = dict.fromkeys(SPLITS)
