@@ -10,7 +10,7 @@ import pytest
 
 from nemotron.kit.run import build_executor, load_env_profile
 from nemotron.kit.run._executors import import_nemo_run
-from nemotron.kit.run.errors import ExecutorError
+from nemotron.kit.run.errors import ExecutorError, RunConfigError
 
 KINDS = """
     [local4]
@@ -127,18 +127,23 @@ def test_cloud_kinds(write_env, name: str, cls: str) -> None:
     assert isinstance(ex.launcher, run.Torchrun)  # gpus_per_node > 1
 
 
-def test_skypilot_builds_or_says_how_to_install(write_env) -> None:
+def test_skypilot_builds_or_says_how_to_install(write_env, project: Path) -> None:
     run = import_nemo_run()
     from nemo_run.core.execution import skypilot  # imported above, quietly
 
     write_env(KINDS)
     prof = load_env_profile("skypilot")
     if not skypilot._SKYPILOT_AVAILABLE:
-        with pytest.raises(ExecutorError, match=r"nemo_run\[skypilot\]"):
+        with pytest.raises(ExecutorError, match=r"kit-run\[skypilot\]"):
             build_executor(prof)
-        pytest.skip("[skypilot] SkyPilot is not installed (pip install 'nemo_run[skypilot]')")
+        pytest.skip("[skypilot] SkyPilot is not installed (pip install 'kit-run[skypilot]')")
+    with pytest.raises(RunConfigError, match="git archive"):
+        build_executor(prof)
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
     ex = build_executor(prof)
     assert isinstance(ex, run.SkypilotExecutor) and ex.gpus == "H100"
+    assert isinstance(ex.packager, run.GitArchivePackager)
+    assert isinstance(ex.launcher, run.Torchrun) and ex.torchrun_nproc_per_node == 8
 
 
 def test_image_cleared_by_extends_means_no_container(write_env) -> None:

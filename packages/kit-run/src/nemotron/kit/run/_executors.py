@@ -20,7 +20,7 @@ from nemotron.kit.run._profiles import (
     SkypilotProfile,
     SlurmProfile,
 )
-from nemotron.kit.run.errors import ExecutorError, ProfileValueError
+from nemotron.kit.run.errors import ExecutorError, ProfileValueError, RunConfigError
 
 if TYPE_CHECKING:
     import nemo_run
@@ -152,7 +152,14 @@ def build_executor(
 
         if not skypilot._SKYPILOT_AVAILABLE:
             raise ExecutorError(
-                f"profile {profile.name!r} needs SkyPilot: pip install 'nemo_run[skypilot]'"
+                f"profile {profile.name!r} needs SkyPilot: pip install 'kit-run[skypilot]' "
+                "(in an environment without kit-lineage[wandb]: their click pins conflict)"
+            )
+        packager = _packager(profile)
+        if not isinstance(packager, run.GitArchivePackager):
+            raise RunConfigError(
+                f"profile {profile.name!r}: SkyPilot ships code with `git archive` only; "
+                "launch from inside a git repository"
             )
         return run.SkypilotExecutor(
             container_image=profile.container_image,
@@ -170,7 +177,7 @@ def build_executor(
             env_vars=env_vars,
             launcher=launcher,
             torchrun_nproc_per_node=profile.gpus_per_node or None,
-            packager=_packager(profile),
+            packager=packager,
         )
     if isinstance(profile, LeptonProfile):
         return run.LeptonExecutor(
