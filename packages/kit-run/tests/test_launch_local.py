@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 
 import pytest
 
 from nemotron.kit.run import get_job, launch, list_jobs
+from nemotron.kit.run._executors import import_nemo_run
 from nemotron.kit.run.errors import JobFailedError
 
 # torchx's local scheduler (under NeMo-Run's LocalExecutor) leaves its log file handles to the GC.
@@ -166,3 +168,22 @@ def test_dry_run_renders_and_submits_nothing(write_env, script, profile: str) ->
         assert "--container-image nvcr.io/nvidia/nemo:25.07" in rendered and "torchrun" in rendered
     if profile == "rayslurm":
         assert "ray start --head" in rendered
+
+
+# SkyPilot's own imports warn about their dependencies (starlette WSGI, pydantic v1 validators).
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_skypilot_dry_run_renders_and_submits_nothing(write_env, script, project) -> None:
+    import_nemo_run()
+    from nemo_run.core.execution import skypilot
+
+    if not skypilot._SKYPILOT_AVAILABLE:
+        pytest.skip("[skypilot] SkyPilot is not installed (pip install 'kit-run[skypilot]')")
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    write_env(
+        ENV + '\n[sky]\nexecutor = "skypilot"\ncloud = "aws"\ngpus = "H100"\ngpus_per_node = 8\n'
+    )
+    out: list[str] = []
+    job = launch(script("hello.py", HELLO), ["--x", "1"], {}, "sky", dry_run=True, echo=out.append)
+    rendered = job.rendered or ""
+    assert job.state == "DRY_RUN" and job.record.backend_id is None and out == [rendered]
+    assert "hello.py" in rendered and "AWS({'H100': 8})" in rendered

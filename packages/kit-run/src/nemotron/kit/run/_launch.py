@@ -499,8 +499,24 @@ def _render(
     lines += [f"# {k} is passed through the environment (secret)" for k in sorted(secret_env)]
     lines.append(shlex.join(command))
     if info is not None:
-        lines += ["", "# NeMo-Run request:", *(f"# {line}" for line in str(info).splitlines())]
+        lines += [
+            "",
+            "# NeMo-Run request:",
+            *(f"# {line}" for line in _describe(info).splitlines()),
+        ]
     return "\n".join(lines) + "\n"
+
+
+def _describe(info: Any) -> str:
+    """NeMo-Run's own rendering of a dry-run request, or the request itself where that breaks.
+
+    NeMo-Run 0.11.1 formats SkyPilot requests with `sky.utils.common_utils.dump_yaml_str`,
+    which no SkyPilot release it accepts still has.
+    """
+    try:
+        return str(info)
+    except AttributeError:
+        return repr(info.request)
 
 
 def _ray_slurm(
