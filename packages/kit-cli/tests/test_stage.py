@@ -164,6 +164,13 @@ def test_unknown_profile_without_env_toml_says_so(cli: Cli) -> None:
     assert "env.toml" in result.err
 
 
+def test_unknown_profile_is_reported_before_missing_inputs(cli: Cli) -> None:
+    result = cli("demo", "train", "--run", "cluster")  # the default config's input is missing too
+    assert result.code == 2
+    assert "cluster" in result.err and "env.toml" in result.err
+    assert "art://demo-data" not in result.err
+
+
 def test_unknown_profile_lists_existing_profiles(cli: Cli, workdir: Path) -> None:
     (workdir / "env.toml").write_text(SLURM_ENV)
     result = cli("demo", "train", "-c", "tiny", "--run", "clustr")

@@ -128,6 +128,11 @@ def plan_stage(stage: Stage, options: StageOptions) -> StagePlan:
     )
 
     config_file = stage.resolve_config(options.config)
+    profile = None
+    if options.profile:  # where it runs is checked before what it reads
+        from nemotron.kit.run import load_env_profile
+
+        profile = load_env_profile(options.profile)
     overrides = list(options.overrides)
     if stage.config_class is not None:  # what the job's own `cli(Config, ...)` will build
         cfg = compose(stage.config_class, config_file, overrides)
@@ -139,11 +144,6 @@ def plan_stage(stage: Stage, options: StageOptions) -> StagePlan:
     resolved = resolve_to_container(cfg)
     if stage.config_class is not None:
         to_typed(stage.config_class, cfg)
-    profile = None
-    if options.profile:
-        from nemotron.kit.run import load_env_profile
-
-        profile = load_env_profile(options.profile)
     return StagePlan(stage, options, config_file, cfg, resolved, profile)
 
 
