@@ -1,4 +1,5 @@
-"""Fixtures for kit-run tests: a project folder and an env.toml writer (Slurm: root conftest).
+"""Fixtures for kit-run tests: a project folder, an env.toml writer and a local sshd
+(Slurm itself: the root conftest's `slurm_partition`).
 
 NeMo-Run fixes its home (NEMORUN_HOME) when first imported, so it is set here, once per test
 process, before any test imports it.
@@ -7,9 +8,11 @@ process, before any test imports it.
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -49,3 +52,38 @@ def script(project: Path) -> Callable[[str, str], str]:
         return str(path)
 
     return write
+
+
+@dataclass(frozen=True)
+class SSHLogin:
+    """How the tests log in to the local sshd (scripts/local-sshd.sh)."""
+
+    host: str
+    port: int
+    user: str
+    identity: Path
+    sftp_log: Path
+    """The SFTP server's log: one `open`/`close ... bytes read N` pair per file read."""
+
+
+@pytest.fixture(scope="session")
+def ssh_login() -> SSHLogin:
+    """Start (idempotently) a private sshd on 127.0.0.1 that accepts a throw-away key for root."""
+    if os.geteuid() != 0:
+        pytest.skip("[slurm] needs root to start a local sshd (ssh tunnel tests)")
+    script = Path(__file__).resolve().parents[3] / "scripts" / "local-sshd.sh"
+    folder = Path(os.environ.get("LOCAL_SSHD_DIR", "/run/local-sshd"))
+    port = int(os.environ.get("LOCAL_SSHD_PORT", "2222"))
+    proc = subprocess.run(
+        ["bash", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "LOCAL_SSHD_DIR": str(folder), "LOCAL_SSHD_PORT": str(port)},
+        check=False,
+    )
+    if proc.returncode in (3, 4):  # install failed / sshd did not start: the machine's fault
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
+        pytest.skip(f"[slurm] local-sshd.sh could not start sshd: {' '.join(tail)}")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return SSHLogin("localhost", port, "root", folder / "id_ed25519", folder / "sftp.log")

@@ -34,7 +34,7 @@ def test_logs_are_the_job_output_in_restart_order(tmp_path: Path) -> None:
     job = _job(tmp_path)
     assert job.logs() == "attempt 0\nattempt 2\nattempt 10"
     assert job.logs(tail=1) == "attempt 10"
-    assert [p.name for p in job.scheduler_log_files()] == ["sbatch_nemotron.train_42.out"]
+    assert job.scheduler_log_files() == [str(tmp_path / "sbatch_nemotron.train_42.out")]
 
 
 def test_logs_fall_back_to_the_scheduler_output_when_the_job_wrote_none(tmp_path: Path) -> None:
@@ -46,7 +46,8 @@ def test_logs_fall_back_to_the_scheduler_output_when_the_job_wrote_none(tmp_path
 def test_follower_returns_each_new_complete_line_once(tmp_path: Path) -> None:
     first, second = tmp_path / "log-a_42_0.out", tmp_path / "log-a_42_1.out"
     first.write_text("one\ntw")
-    follower = LogFollower(_job(tmp_path).log_files)
+    job = _job(tmp_path)
+    follower = LogFollower(job.host, job.record.log_files)
     assert follower.new_lines() == ["one"]
     with first.open("a") as fh:
         fh.write("o\n")

@@ -51,7 +51,7 @@ def test_attached_success_and_secret_scan(write_env, script, project: Path) -> N
     # The stream and logs() are the job's own output, not the sbatch script's `set -x` trace.
     assert out == [f"job ['a'] {job.id} yes True True"]
     assert job.logs() == out[0]
-    trace = "\n".join(path.read_text() for path in job.scheduler_log_files())
+    trace = "\n".join(Path(path).read_text() for path in job.scheduler_log_files())
     assert "+ srun" in trace and "job exited with code 0" in trace
     sbatch = (job.folder / "submission.sh").read_text()
     assert "#SBATCH --partition=debug" in sbatch and "HF_TOKEN" not in sbatch

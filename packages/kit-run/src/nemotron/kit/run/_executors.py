@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nemotron.kit.artifacts.secrets import is_secret_key
+from nemotron.kit.run._hosts import ssh_tunnel, tunnel_record
 from nemotron.kit.run._profiles import (
     BaseProfile,
     DGXCloudProfile,
@@ -222,17 +223,7 @@ def _slurm(profile: SlurmProfile, env_vars: dict[str, str], launcher: Any, detac
     run = import_nemo_run()
 
     if profile.tunnel == "ssh":
-        if not profile.host or not profile.remote_job_dir:
-            missing = "host" if not profile.host else "remote_job_dir"
-            raise ProfileValueError(
-                profile.name, missing, None, "an ssh tunnel needs host and remote_job_dir"
-            )
-        tunnel: Any = run.SSHTunnel(
-            host=profile.host,
-            user=profile.user or os.environ.get("USER", ""),
-            job_dir=profile.remote_job_dir,
-            identity=profile.identity,
-        )
+        tunnel: Any = ssh_tunnel(tunnel_record(profile))
     else:
         tunnel = run.LocalTunnel(job_dir="")  # job_dir "" = the local experiments folder
     partition = (profile.batch_partition if detach else profile.run_partition) or profile.partition

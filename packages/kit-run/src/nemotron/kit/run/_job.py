@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import glob
 import os
-import re
 import signal
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from nemotron.kit.run._executors import import_nemo_run
+from nemotron.kit.run._hosts import JobHost, job_host
 from nemotron.kit.run._records import (
     TERMINAL_STATES,
     JobRecord,
@@ -21,7 +19,7 @@ from nemotron.kit.run._records import (
     now,
     save_record,
 )
-from nemotron.kit.run.errors import ExecutorError, JobFailedError
+from nemotron.kit.run.errors import JobFailedError
 
 _SLURM_STATES = {
     "PENDING": "PENDING",
@@ -79,6 +77,11 @@ class Job:
         return self.record.state
 
     @property
+    def host(self) -> JobHost:
+        """Where the scheduler and the job's files are (this machine or the ssh tunnel's host)."""
+        return job_host(self.record.tunnel)
+
+    @property
     def folder(self) -> Path:
         from nemotron.kit.run._records import record_dir
 
@@ -100,10 +103,11 @@ class Job:
 
     def _refresh_slurm(self) -> None:
         rec = self.record
-        out = self._tunnel_run(f"sacct -n -P -X -j {rec.backend_id} -o State,ExitCode")
+        job_id = rec.backend_id or ""
+        out = self.host.run(["sacct", "-n", "-P", "-X", "-j", job_id, "-o", "State,ExitCode"])
         line = _overall(out.strip().splitlines())
         if not line:  # not in the accounting database yet
-            queued = self._tunnel_run(f"squeue -h -j {rec.backend_id} -o %T").strip()
+            queued = self.host.run(["squeue", "-h", "-j", job_id, "-o", "%T"]).strip()
             state = _SLURM_STATES.get(queued.split(" ")[0], rec.state) if queued else rec.state
             self._update(state)
             return
@@ -115,26 +119,6 @@ class Job:
             self._finish(state, code, message)
         else:
             self._update(state)
-
-    def _tunnel_run(self, command: str) -> str:
-        tunnel = self.record.tunnel or {"kind": "local"}
-        if tunnel.get("kind") == "ssh":
-            run = import_nemo_run()
-
-            ssh = run.SSHTunnel(
-                host=tunnel["host"],
-                user=tunnel.get("user", ""),
-                job_dir=tunnel.get("job_dir", ""),
-                identity=tunnel.get("identity"),
-            )
-            return str(ssh.run(command, hide=True, warn=True).stdout)
-        try:
-            res = subprocess.run(
-                command.split(), capture_output=True, text=True, timeout=30, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as err:
-            raise ExecutorError(f"job {self.id}: `{command}` failed: {err}") from err
-        return res.stdout
 
     def _update(self, state: str) -> None:
         if state != self.record.state:
@@ -149,13 +133,16 @@ class Job:
         save_record(self.record, self._root)
 
     # ------------------------------------------------------------------- logs
-    def log_files(self) -> list[Path]:
-        """The files holding the job's own output that exist now, in restart order."""
-        return _existing(self.record.log_files)
+    def log_files(self) -> list[str]:
+        """The files holding the job's own output that exist now, in restart order.
 
-    def scheduler_log_files(self) -> list[Path]:
+        Paths on `host`: the cluster's for a job submitted through an ssh tunnel.
+        """
+        return list(self.host.files(self.record.log_files))
+
+    def scheduler_log_files(self) -> list[str]:
         """The scheduler's output files that exist now (Slurm: the sbatch script's trace)."""
-        return _existing(self.record.scheduler_log_files)
+        return list(self.host.files(self.record.scheduler_log_files))
 
     def logs(self, tail: int | None = None) -> str:
         """The job's own output so far (the last `tail` lines when given).
@@ -163,11 +150,15 @@ class Job:
         When the job wrote no output at all (say the batch script failed before the command
         started), the scheduler's output is returned instead, so a failure still explains itself.
         """
-        text = _read(self.log_files())
+        text = self._read(self.log_files())
         if not text.strip():
-            text = _read(self.scheduler_log_files())
+            text = self._read(self.scheduler_log_files())
         lines = text.splitlines()
         return "\n".join(lines[-tail:] if tail else lines)
+
+    def _read(self, files: list[str]) -> str:
+        texts = [self.host.read(path).decode(errors="replace") for path in files]
+        return "".join(t if t.endswith("\n") else t + "\n" for t in texts if t)
 
     # ----------------------------------------------------------------- control
     def cancel(self) -> None:
@@ -176,7 +167,7 @@ class Job:
         if rec.state in TERMINAL_STATES:
             return
         if rec.executor == "slurm" and rec.backend_id:
-            self._tunnel_run(f"scancel {rec.backend_id}")
+            self.host.run(["scancel", rec.backend_id])
         elif rec.pid is not None and _pid_alive(rec.pid):
             os.killpg(rec.pid, signal.SIGTERM)
         elif rec.handle:
@@ -194,7 +185,7 @@ class Job:
     ) -> str:
         """Block until the job ends (or `timeout` seconds); stream new output to `on_output`."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        follower = LogFollower(self.log_files)
+        follower = LogFollower(self.host, self.record.log_files)
         while True:
             state = self.status()
             if on_output is not None:  # the job's own output only, never the scheduler's trace
@@ -230,20 +221,27 @@ def _pid_alive(pid: int) -> bool:
 
 
 class LogFollower:
-    """The new complete lines of growing log files, each file followed from where it was left."""
+    """The new complete lines of growing log files, each file followed from where it was left.
 
-    def __init__(self, files: Callable[[], list[Path]]) -> None:
-        self._files = files
-        self._offsets: dict[Path, int] = {}
+    Only bytes past each file's last offset are read (over ssh: only those cross the tunnel).
+    """
+
+    def __init__(self, host: JobHost, patterns: list[str]) -> None:
+        self._host = host
+        self._patterns = patterns
+        self._offsets: dict[str, int] = {}
 
     def new_lines(self, final: bool = False) -> list[str]:
         """Lines written since the last call; `final` also returns an unterminated last line."""
+        return self._lines(self._host.files(self._patterns), final)
+
+    def _lines(self, sizes: dict[str, int], final: bool) -> list[str]:
         lines: list[str] = []
-        for path in self._files():
+        for path, size in sizes.items():
             start = self._offsets.get(path, 0)
-            with path.open("rb") as fh:
-                fh.seek(start)
-                data = fh.read()
+            if size <= start:
+                continue
+            data = self._host.read(path, start)
             if not final:
                 data = data[: data.rfind(b"\n") + 1]
             self._offsets[path] = start + len(data)
@@ -256,31 +254,13 @@ class LogFollower:
         Writers such as a log tee may lag the job's exit a moment; waits at most `limit` s.
         """
         deadline = time.monotonic() + limit
-        sizes = self._sizes()
+        sizes = self._host.files(self._patterns)
         while time.monotonic() < deadline:
             time.sleep(quiet)
-            sizes, before = self._sizes(), sizes
+            sizes, before = self._host.files(self._patterns), sizes
             if sizes == before:
                 break
-        return self.new_lines(final=True)
-
-    def _sizes(self) -> dict[Path, int]:
-        return {path: path.stat().st_size for path in self._files()}
-
-
-def _existing(patterns: list[str]) -> list[Path]:
-    found = [Path(p) for pattern in patterns for p in glob.glob(pattern, recursive=True)]
-    return sorted((p for p in dict.fromkeys(found) if p.is_file()), key=_natural)
-
-
-def _natural(path: Path) -> list[Any]:
-    """Sort key reading digit runs as numbers: restart 2 before restart 10."""
-    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", str(path))]
-
-
-def _read(files: list[Path]) -> str:
-    texts = [p.read_text(errors="replace") for p in files]
-    return "".join(t if t.endswith("\n") else t + "\n" for t in texts if t)
+        return self._lines(sizes, final=True)
 
 
 def _last_line(text: str) -> str:

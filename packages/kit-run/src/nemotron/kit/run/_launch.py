@@ -24,6 +24,7 @@ from nemotron.kit.run._executors import (
     python_entrypoint,
     split_secrets,
 )
+from nemotron.kit.run._hosts import secrets_through_stdin, tunnel_record
 from nemotron.kit.run._job import Job, LogFollower, get_job
 from nemotron.kit.run._paths import jobs_dir
 from nemotron.kit.run._profiles import (
@@ -290,6 +291,8 @@ def _submit(
     if array is not None:
         executor.array = array
     record.executor_summary = executor_summary(executor)
+    if isinstance(prof, SlurmProfile):
+        record.tunnel = tunnel_record(prof)
     if prof.ray and isinstance(prof, SlurmProfile):
         return _ray_slurm(job, executor, command, files, dry_run=dry_run, echo=echo)
 
@@ -311,7 +314,7 @@ def _submit(
             if dry_run:
                 exp.dryrun(log=False)
             else:
-                with _exported(secret_env):
+                with _exported(secret_env), secrets_through_stdin(exp, secret_env):
                     exp.run(detach=isinstance(prof, SlurmProfile), tail_logs=False)
     except Exception as err:
         _write_nemo_log(job, nemo_log, secret_env)
@@ -334,9 +337,9 @@ def _submit(
 
     record.handle = nr_job.handle
     record.backend_id = nr_job.handle.rsplit("/", 1)[-1] if nr_job.handle else None
-    task_dir = os.path.join(exp._exp_dir, record.name)
     if isinstance(prof, SlurmProfile):
-        record.tunnel = _tunnel_record(prof)
+        # The task's folder where the job runs (through an ssh tunnel: on the cluster).
+        task_dir = os.path.join(nr_job.executor.tunnel.job_dir, Path(nr_job.executor.job_dir).name)
         # NeMo-Run: srun writes the command's output to log-<name>_<jobid>_<restart>.out;
         # sbatch_<name>_<jobid>.out holds the batch script's own `set -x` trace.
         # Each array task is its own Slurm job id: every log of this experiment is the job's.
@@ -348,6 +351,7 @@ def _submit(
         if os.path.isfile(sbatch):
             write_atomic(job.folder / "submission.sh", _mask(Path(sbatch).read_text(), secret_env))
     else:
+        task_dir = os.path.join(exp._exp_dir, record.name)
         record.log_files = [os.path.join(task_dir, "**", "combined.log")]
         write_atomic(job.folder / "submission.sh", shlex.join(record.command) + "\n")
     record.state = "SUBMITTED"
@@ -423,7 +427,7 @@ def _wait_local(job: Job, exp: Any, echo: Callable[[str], Any] | None) -> None:
     from torchx.specs import AppState
 
     runner, handle = exp._runner, exp.jobs[0].handle
-    follower = LogFollower(job.log_files)
+    follower = LogFollower(job.host, job.record.log_files)
     while True:
         status = runner.status(handle)
         state = status.state if status else AppState.UNKNOWN
@@ -472,18 +476,6 @@ def _masking_env(secret_env: Mapping[str, str]) -> dict[str, str]:
 
 def _mask(text: str, secret_env: Mapping[str, str]) -> str:
     return str(redact(text, _masking_env(secret_env)))
-
-
-def _tunnel_record(prof: SlurmProfile) -> dict[str, Any]:
-    if prof.tunnel == "ssh":
-        return {
-            "kind": "ssh",
-            "host": prof.host,
-            "user": prof.user or "",
-            "identity": prof.identity,
-            "job_dir": prof.remote_job_dir,
-        }
-    return {"kind": "local"}
 
 
 def _render(
@@ -559,7 +551,6 @@ def _ray_slurm(
     ray_job = RayJob(name=record.id, executor=executor)
     ray_job.start(command=shlex.join(command), workdir="")
     record.backend_id = str(getattr(ray_job.backend, "job_id", "") or "") or None
-    record.tunnel = {"kind": "local"}
     record.state = "SUBMITTED"
     save_record(record, job._root)
     return job

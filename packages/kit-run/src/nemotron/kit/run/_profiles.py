@@ -70,8 +70,13 @@ class SlurmProfile(BaseProfile, tag="slurm", tag_field="executor"):
     tunnel: Literal["local", "ssh"] = "local"
     """`local`: sbatch runs on this machine; `ssh`: on `host` through SSH."""
     host: str | None = None
+    """SSH host (or a `Host` alias of ~/.ssh/config)."""
+    port: int | None = None
+    """SSH port (default: ~/.ssh/config's, else 22)."""
     user: str | None = None
+    """SSH user (default: yours here)."""
     identity: str | None = None
+    """Private key file; default: the ssh agent's and ~/.ssh's keys."""
     remote_job_dir: str | None = None
     """Where job files go on the cluster (ssh tunnel)."""
 
