@@ -34,7 +34,9 @@ KINDS = """
     extends = "slurm"
     tunnel = "ssh"
     host = "login.example"
+    port = 2200
     user = "me"
+    identity = "~/.ssh/id_cluster"
     remote_job_dir = "/lustre/me/jobs"
 
     [docker]
@@ -106,11 +108,13 @@ def test_ssh_tunnel(write_env) -> None:
     write_env(KINDS)
     ex = build_executor(load_env_profile("ssh"))
     assert isinstance(ex.tunnel, run.SSHTunnel)
-    assert (ex.tunnel.host, ex.tunnel.user, ex.tunnel.job_dir) == (
+    assert (ex.tunnel.host, ex.tunnel.port, ex.tunnel.user, ex.tunnel.job_dir) == (
         "login.example",
+        2200,
         "me",
         "/lustre/me/jobs",
     )
+    assert ex.tunnel.identity == str(Path.home() / ".ssh" / "id_cluster")
 
 
 @pytest.mark.parametrize(
