@@ -54,7 +54,7 @@ if [ "$ACCT" = dbd ]; then
   [ -d /var/lib/mysql/mysql ] || mariadb-install-db --user=mysql --datadir=/var/lib/mysql >/dev/null
   if ! db_ok; then
     log "starting mariadbd (socket only)"
-    /usr/sbin/mariadbd --user=mysql --datadir=/var/lib/mysql --socket=/run/mysqld/mysqld.sock \
+    setsid /usr/sbin/mariadbd --user=mysql --datadir=/var/lib/mysql --socket=/run/mysqld/mysqld.sock \
       --skip-networking --pid-file=/run/mysqld/mysqld.pid >/var/log/slurm/mariadb.log 2>&1 &
     wait_for 150 db_ok || die 4 "mariadbd did not start (/var/log/slurm/mariadb.log)"
   fi
@@ -110,7 +110,7 @@ MinJobAge=3600
 KillWait=5
 SchedulerParameters=sched_interval=1
 ${ACCT_LINES}
-NodeName=localhost NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=${MEM_MB} State=UNKNOWN
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=$(getconf _NPROCESSORS_ONLN) RealMemory=${MEM_MB} State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 CONF
 if cmp -s /etc/slurm/slurm.conf.new /etc/slurm/slurm.conf; then
