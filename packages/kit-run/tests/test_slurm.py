@@ -114,3 +114,18 @@ def test_two_steps_afterok(write_env, script, project: Path) -> None:
     assert f"--dependency=afterok:{first.record.backend_id}" in sbatch
     assert get_job(second.id).wait(timeout=120) == "SUCCEEDED"
     assert stamp.read_text().split() == ["first", "second"]
+
+
+def test_a_failed_dependency_cancels_the_waiting_job(write_env, script) -> None:
+    write_env(ENV)
+    first = launch(script("bad.py", "import sys\nsys.exit(3)\n"), profile="cluster", detach=True)
+    second = launch(
+        script("never.py", "print('must not run')\n"),
+        profile="cluster",
+        detach=True,
+        depends_on=[first],
+    )
+    assert get_job(second.id).wait(timeout=90) == "CANCELLED"
+    assert get_job(first.id).status() == "FAILED"
+    assert "could never start" in get_job(second.id).record.message
+    assert os.popen(f"squeue -h -j {second.record.backend_id}").read().strip() == ""

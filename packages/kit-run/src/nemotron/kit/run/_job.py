@@ -55,6 +55,9 @@ def _overall(rows: list[str]) -> str:
     return min(rows, key=order, default="")
 
 
+_NEVER_STARTS = "a job it depends on did not succeed, so it could never start (cancelled)"
+
+
 class Job:
     """A launched (or dry-run) job. Reads and updates `.nemotron/jobs/<id>/job.json`."""
 
@@ -117,8 +120,16 @@ class Job:
         if state in TERMINAL_STATES:
             message = "" if state == "SUCCEEDED" else _last_line(self.logs(tail=20))
             self._finish(state, code, message)
+        elif state == "PENDING" and self._never_starts(job_id):
+            self.host.run(["scancel", job_id])
+            self._finish("CANCELLED", None, _NEVER_STARTS)
         else:
             self._update(state)
+
+    def _never_starts(self, job_id: str) -> bool:
+        """Slurm keeps a job whose `afterok` dependency failed pending forever."""
+        reason = self.host.run(["squeue", "-h", "-j", job_id, "-o", "%r"]).strip()
+        return reason == "DependencyNeverSatisfied"
 
     def _update(self, state: str) -> None:
         if state != self.record.state:
