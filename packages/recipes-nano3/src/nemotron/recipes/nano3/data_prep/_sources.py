@@ -27,6 +27,8 @@ from nemotron.recipes.nano3.data_prep.errors import (
 _JSONL = (".jsonl", ".json", ".ndjson")
 _PARQUET = (".parquet", ".pq")
 _COMPRESSED = (".gz", ".zst", ".bz2", ".xz")
+PIECE_BYTES = 2 << 20
+"""About this many bytes of JSONL (characters of text otherwise) are read and decoded at a time."""
 
 
 @dataclass
@@ -190,33 +192,41 @@ Validate = Callable[[Any], str | None]
 """Returns None for a good record, else the reason it is bad."""
 
 
-def _line_number(url: str, offset: int) -> int:
-    """1-based line number of the byte at `offset` (read only when reporting an error)."""
-    import fsspec
-
-    with fsspec.open(url, "rb") as f:
-        return f.read(offset).count(b"\n") + 1
-
-
-def _jsonl_bytes(shard: Shard) -> tuple[int, bytes]:
-    """(byte offset, bytes) of the whole lines that start inside the shard's byte range."""
+def _open_jsonl(shard: Shard) -> Any:
     import fsspec
 
     compression = "infer" if shard.format == "jsonl-compressed" else None
-    with fsspec.open(shard.url, "rb", compression=compression) as f:
+    return fsspec.open(shard.url, "rb", compression=compression)
+
+
+def _line_number(shard: Shard, offset: int) -> int:
+    """1-based line number of the byte at `offset` (read only when reporting an error)."""
+    with _open_jsonl(shard) as f:
+        return f.read(offset).count(b"\n") + 1
+
+
+def jsonl_pieces(shard: Shard) -> Iterator[tuple[int, bytes]]:
+    """(byte offset, bytes) of the lines that start inside the shard's byte range (compressed:
+    the whole file; offsets into the decompressed stream), about `PIECE_BYTES` of whole lines
+    at a time, so decoding can start before the shard is read."""
+    compressed = shard.format == "jsonl-compressed"
+    with _open_jsonl(shard) as f:
         pos = shard.start
         if pos > 0:
             f.seek(pos - 1)
             pos += len(f.readline()) - 1
-        data = f.read(max(shard.end - pos, 0)) if shard.format == "jsonl" else f.read()
-        if data and not data.endswith(b"\n"):
-            data += f.readline()
-    return pos, data
+        while compressed or pos < shard.end:
+            data = f.read(PIECE_BYTES if compressed else min(PIECE_BYTES, shard.end - pos))
+            if not data:
+                return
+            if not data.endswith(b"\n"):
+                data += f.readline()
+            yield pos, data
+            pos += len(data)
 
 
-def _jsonl_lines(shard: Shard) -> Iterator[tuple[int, bytes]]:
-    """(byte offset, line) for the lines that start inside the shard's byte range."""
-    pos, data = _jsonl_bytes(shard)
+def _lines(pos: int, data: bytes) -> Iterator[tuple[int, bytes]]:
+    """(byte offset, line) for each line of `data`, which starts at offset `pos`."""
     start = 0
     while start < len(data):
         stop = data.find(b"\n", start)
@@ -232,14 +242,18 @@ def iter_records(
     stats: ReadStats,
     validate: Validate | None = None,
     whole_record: bool = False,
+    piece: tuple[int, bytes] | None = None,
 ) -> Iterator[Any]:
-    """The shard's values of `field_name` (or whole records), skipping or raising on bad ones."""
+    """The shard's values of `field_name` (or whole records), skipping or raising on bad ones.
+
+    `piece`: only these lines of a JSONL shard, as `jsonl_pieces` gives them.
+    """
     if on_bad_record not in ("error", "skip"):
         raise DataPrepConfigError(
             "on_bad_record", f"must be `error` or `skip`, got {on_bad_record!r}"
         )
     decoder = msgspec.json.Decoder()
-    for location, record in _raw_records(shard, decoder):
+    for location, record in _raw_records(shard, decoder, piece):
         stats.records += 1
         reason: str | None
         if isinstance(record, _Bad):
@@ -257,27 +271,41 @@ def iter_records(
         _report(shard, location, reason or "bad record", on_bad_record, stats)
 
 
-def iter_texts(
+def text_batches(
     shard: Shard, field_name: str, on_bad_record: str, stats: ReadStats, validate: Validate
-) -> Iterator[str]:
-    """`iter_records` for one string field, with a fast path for JSONL shards.
+) -> Iterator[list[str]]:
+    """`iter_records` for one string field, in batches, with a fast path for JSONL shards.
 
-    The fast path decodes the whole shard in one call, only `field_name`, typed as a string
-    (msgspec skips every other field). Any record it cannot take as-is (invalid JSON, not an
-    object, field missing, null or not a string) sends the shard down `iter_records`, which
-    gives the same values, counts and file:line errors.
+    The fast path decodes a piece of the shard (`jsonl_pieces`) per call, only `field_name`,
+    typed as a string (msgspec skips every other field). A piece holding any record it cannot
+    take as-is (invalid JSON, not an object, field missing, null or not a string) goes through
+    `iter_records`, which gives the same values, counts and file:line errors.
     """
     if shard.format.startswith("jsonl"):
-        _, data = _jsonl_bytes(shard)
-        try:
-            records = _field_decoder(field_name).decode_lines(data)
-        except msgspec.MsgspecError:
-            records = None
-        if records is not None and all(r.value is not None for r in records):
-            stats.records += len(records)
-            yield from (r.value for r in records)
-            return
-    yield from iter_records(shard, field_name, on_bad_record, stats, validate)
+        decoder = _field_decoder(field_name)
+        for piece in jsonl_pieces(shard):
+            try:
+                records = decoder.decode_lines(piece[1])
+            except msgspec.MsgspecError:
+                records = None
+            if records is not None and all(r.value is not None for r in records):
+                stats.records += len(records)
+                yield [r.value for r in records]
+            else:
+                yield list(
+                    iter_records(shard, field_name, on_bad_record, stats, validate, piece=piece)
+                )
+        return
+    batch: list[str] = []
+    chars = 0
+    for text in iter_records(shard, field_name, on_bad_record, stats, validate):
+        batch.append(text)
+        chars += len(text)
+        if chars >= PIECE_BYTES:
+            yield batch
+            batch, chars = [], 0
+    if batch:
+        yield batch
 
 
 @functools.cache
@@ -290,10 +318,7 @@ def _field_decoder(field_name: str) -> msgspec.json.Decoder[Any]:
 
 def _report(shard: Shard, location: int, reason: str, on_bad_record: str, stats: ReadStats) -> None:
     if shard.format.startswith("jsonl"):
-        file, line = (
-            shard.url,
-            _line_number(shard.url, location) if shard.format == "jsonl" else location,
-        )
+        file, line = shard.url, _line_number(shard, location)
     else:
         file, line = f"{shard.url} row", location + 1
     if on_bad_record == "error":
@@ -306,17 +331,20 @@ class _Bad:
     reason: str
 
 
-def _raw_records(shard: Shard, decoder: msgspec.json.Decoder) -> Iterator[tuple[int, Any]]:
-    """(location, decoded record or _Bad): byte offset (jsonl), line (compressed) or row index."""
+def _raw_records(
+    shard: Shard, decoder: msgspec.json.Decoder, piece: tuple[int, bytes] | None
+) -> Iterator[tuple[int, Any]]:
+    """(location, decoded record or _Bad): byte offset (JSONL; of the decompressed stream when
+    compressed) or row index. `piece`: only these JSONL lines."""
     if shard.format.startswith("jsonl"):
-        for number, (offset, line) in enumerate(_jsonl_lines(shard), start=1):
-            location = offset if shard.format == "jsonl" else number
+        pieces = [piece] if piece is not None else jsonl_pieces(shard)
+        for offset, line in (line for p in pieces for line in _lines(*p)):
             if not line.strip():
                 continue
             try:
-                yield location, decoder.decode(line)
+                yield offset, decoder.decode(line)
             except msgspec.DecodeError as err:
-                yield location, _Bad(f"invalid JSON ({err})")
+                yield offset, _Bad(f"invalid JSON ({err})")
     elif shard.format == "parquet":
         import fsspec
         import pyarrow.parquet as pq
