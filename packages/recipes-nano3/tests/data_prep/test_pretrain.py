@@ -230,6 +230,34 @@ def test_pieces_read_ahead_give_the_same_bytes_and_lines(
         run_pretrain(_config(tmp_path / "bad", [SourceConfig(name="c", path=str(path))]))
 
 
+def test_hf_source_through_the_datasets_library(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `hf://NAME` is read with `datasets.load_dataset(NAME, subset, split=..., revision=...)` and
+    # cut into `run.hf_shards` contiguous pieces. Nothing can come from the hub here, so NAME is
+    # a local dataset folder (which load_dataset takes the same way): same bytes as the JSONL.
+    pytest.importorskip("datasets", reason="recipes-nano3[hf]")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    folder = tmp_path / "dataset"
+    folder.mkdir()
+    (folder / "train.jsonl").write_bytes(corpus.read_bytes())
+    outputs, arts = [], []
+    for name, path in (("jsonl", str(corpus)), ("hf", f"hf://{folder}")):
+        cfg = _config(tmp_path / name, [SourceConfig(name="c", path=path)])
+        cfg.run.hf_shards = 3
+        arts.append(run_pretrain(cfg))
+        outputs.append(_files(tmp_path / name))
+    assert outputs[0] == outputs[1]
+    assert arts[1].num_shards == 3
+    [source] = arts[1].source_datasets
+    assert (source.uri, source.split, source.rows) == (
+        f"hf://{folder}",
+        "train",
+        arts[0].total_sequences,
+    )
+
+
 def test_bad_record_in_any_shard_stops_a_two_process_run(tmp_path: Path) -> None:
     # Many small shards on 2 workers: this process and a helper process both take shards;
     # the error names file and line whichever of them met the bad record.
