@@ -147,3 +147,29 @@ def publish(artifact: Any, name: str) -> Any:
     if not name:
         raise DataPrepConfigError("artifact_name", "is empty; name the artifact to publish")
     return artifact.save(name=name)
+
+
+def blends_artifact(
+    folder: Path,
+    blend_path: Path,
+    prefixes: dict[str, list[str]],
+    tokens: dict[str, int],
+    sequences: int,
+    **fields: Any,
+) -> Any:
+    """A PretrainBlendsArtifact from per-split prefixes and token counts (plus other `fields`)."""
+    from nemotron.kit.artifacts import PretrainBlendsArtifact
+
+    return PretrainBlendsArtifact(
+        path=str(folder),
+        blend_path=str(blend_path),
+        train=prefixes["train"],
+        valid=prefixes["valid"],
+        test=prefixes["test"],
+        total_tokens=sum(tokens.values()),
+        train_tokens=tokens["train"],
+        valid_tokens=tokens["valid"],
+        test_tokens=tokens["test"],
+        total_sequences=sequences,
+        **fields,
+    )

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from nemotron.recipes.nano3.data_prep._common import blends_artifact
 from nemotron.recipes.nano3.data_prep._indexed import IndexedDataset
 from nemotron.recipes.nano3.data_prep.errors import InputDataError
 
@@ -25,8 +26,6 @@ def _folder(path: str | Path) -> Path:
 
 def import_pretrain(path: str | Path, name: str = "nano3-pretrain-data") -> Any:
     """A folder with `blend.json` (Megatron per-split form) and the `.bin`/`.idx` it lists."""
-    from nemotron.kit.artifacts import PretrainBlendsArtifact
-
     folder = _folder(path)
     blend_path = folder / "blend.json"
     if not blend_path.is_file():
@@ -51,18 +50,8 @@ def import_pretrain(path: str | Path, name: str = "nano3-pretrain-data") -> Any:
             prefixes[split].append(str(full))
             tokens[split] += int(dataset.lengths.sum(dtype="int64"))
             sequences += len(dataset)
-    artifact = PretrainBlendsArtifact(
-        path=str(folder),
-        blend_path=str(blend_path),
-        train=prefixes["train"],
-        valid=prefixes["valid"],
-        test=prefixes["test"],
-        total_tokens=sum(tokens.values()),
-        train_tokens=tokens["train"],
-        valid_tokens=tokens["valid"],
-        test_tokens=tokens["test"],
-        total_sequences=sequences,
-        metadata={"imported": True},
+    artifact = blends_artifact(
+        folder, blend_path, prefixes, tokens, sequences, metadata={"imported": True}
     )
     return artifact.save(name=name)
 

@@ -24,6 +24,7 @@ from nemotron.recipes.nano3.data_prep._common import (
     SplitConfig,
     asset_path,
     bad_record_summary,
+    blends_artifact,
     check_sources,
     dataset_inputs,
     finish_work,
@@ -343,7 +344,6 @@ def _tokenize_checked(
 
 def run_pretrain(cfg: PretrainDataConfig) -> Any:
     """Run the stage; returns the published PretrainBlendsArtifact."""
-    from nemotron.kit.artifacts import PretrainBlendsArtifact
 
     started = time.time()
     check_sources(cfg.sources)
@@ -367,24 +367,17 @@ def run_pretrain(cfg: PretrainDataConfig) -> Any:
     rows: dict[str, int] = {}
     for shard in shards:
         rows[shard.source] = rows.get(shard.source, 0) + results[shard.id]["documents"]
-    artifact = PretrainBlendsArtifact(
-        path=str(out),
-        blend_path=str(blend_path),
-        train=prefixes["train"],
-        valid=prefixes["valid"],
-        test=prefixes["test"],
-        total_tokens=sum(tokens.values()),
-        train_tokens=tokens["train"],
-        valid_tokens=tokens["valid"],
-        test_tokens=tokens["test"],
-        total_sequences=sum_stats(results, "documents"),
+    sources = dataset_inputs(cfg.sources, shards, rows)
+    artifact = blends_artifact(
+        out,
+        blend_path,
+        prefixes,
+        tokens,
+        sum_stats(results, "documents"),
         num_shards=len(shards),
         tokenizer=cfg.tokenizer,
-        source_datasets=dataset_inputs(cfg.sources, shards, rows),
-        inputs=[
-            *dataset_inputs(cfg.sources, shards, rows),
-            tokenizer_input(cfg.tokenizer, info.digest),
-        ],
+        source_datasets=sources,
+        inputs=[*sources, tokenizer_input(cfg.tokenizer, info.digest)],
         metadata={
             "encoder": done.encoder,
             "encoder_check": done.reason,

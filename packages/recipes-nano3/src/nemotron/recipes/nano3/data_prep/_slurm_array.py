@@ -149,6 +149,7 @@ def _follow(shards: Any, merge: Any) -> None:
             merge.cancel()
             raise ArrayJobFailedError(shards.id, shards.state, shards.logs(tail=20))
         time.sleep(_POLL_S)
+    shards_state = shards.status()  # the array's record may still say RUNNING
     if state != "SUCCEEDED":
-        failed = merge if shards.status() == "SUCCEEDED" else shards
+        failed = merge if shards_state == "SUCCEEDED" else shards
         raise ArrayJobFailedError(failed.id, failed.state, failed.logs(tail=20))
