@@ -24,6 +24,11 @@ def test_import_is_lazy_and_light() -> None:
     assert not {m for m in loaded if m.split(".")[0] in {*HEAVY, "msgspec"}}
 
 
+def test_parsing_a_uri_loads_no_msgspec() -> None:
+    loaded = _modules_after("from nemotron.kit.artifacts import parse_uri\nparse_uri('art://m:v3')")
+    assert not {m for m in loaded if m.split(".")[0] in {*HEAVY, "msgspec"}}
+
+
 def test_using_the_api_still_avoids_heavy_modules(tmp_path: object) -> None:
     loaded = _modules_after(
         "import os, tempfile\n"

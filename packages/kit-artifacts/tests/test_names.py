@@ -8,13 +8,15 @@ import pytest
 
 from nemotron.kit.artifacts import (
     Artifact,
+    ArtURI,
     InvalidNameError,
     InvalidURIError,
     ModelArtifact,
     Registry,
     UserError,
+    parse_uri,
 )
-from nemotron.kit.artifacts._names import ArtURI, parse_uri, parse_version
+from nemotron.kit.artifacts._names import parse_version
 
 
 @pytest.mark.parametrize(
@@ -46,11 +48,21 @@ def test_reserved_or_unsafe_aliases(alias: str, registry: Registry, tmp_path: Pa
         ("art://Model:v3", ArtURI(name="Model", selector=3)),
         ("art://Model:7", ArtURI(name="Model", selector=7)),
         ("art://Model-pre.train_1:best", ArtURI(name="Model-pre.train_1", selector="best")),
+        ("art://Model:best", ArtURI(name="Model", selector="best")),
+        ("art://Model-pre.train_1:best", ArtURI(name="Model-pre.train_1", selector="best")),
         ("art:///abs/path/ckpt", ArtURI(path="/abs/path/ckpt")),
+        ("art:///abs/path:v3", ArtURI(path="/abs/path:v3")),  # a path: ':' is not a selector
     ],
 )
 def test_uri_forms(uri: str, parsed: ArtURI) -> None:
     assert parse_uri(uri) == parsed
+
+
+def test_a_path_uri_has_no_name() -> None:
+    parsed = parse_uri("art:///abs/path")
+    assert parsed.name is None and parsed.path == "/abs/path"
+    named = parse_uri("art://Name:v3")
+    assert (named.name, named.selector, named.path) == ("Name", 3, None)
 
 
 @pytest.mark.parametrize(
@@ -64,12 +76,20 @@ def test_uri_forms(uri: str, parsed: ArtURI) -> None:
         ("art://Model:v0", "versions start at 1"),
         ("art://Model:../x", "path separators"),
         ("art:///", "the path is empty"),
+        ("art://Model:", "the selector after ':' is empty"),
+        ("art://:v3", "it is empty"),
+        ("art://Model:v3:x", "characters outside"),
+        ("art:/Model", "does not start with art://"),
+        ("Model:v3", "does not start with art://"),
     ],
 )
 def test_bad_uris(uri: str, reason: str) -> None:
     with pytest.raises(InvalidURIError) as info:
         parse_uri(uri)
     assert reason in info.value.reason and info.value.uri == uri
+    message = str(info.value)
+    assert isinstance(info.value, UserError) and "\n" not in message
+    assert message.endswith("expected art://NAME[:latest|:vN|:ALIAS] or art:///absolute/path")
 
 
 def test_version_selectors() -> None:

@@ -3,6 +3,7 @@
 An artifact is data at a `path` plus typed metadata (a msgspec Struct) written as
 `metadata.json` beside the data. `save()` publishes it as the next immutable version of a
 name in the active registry; `load()`, `from_uri()` and `use_artifact()` read it back.
+`parse_uri()` reads an `art://` URI into an `ArtURI` without touching the registry.
 
 Names are imported on first use (msgspec itself takes longer to import than the interpreter
 starts), so `import nemotron.kit.artifacts` stays instant.
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
         SplitJsonlDataArtifact,
         registered_types,
     )
+    from nemotron.kit.artifacts._names import ArtURI, parse_uri
     from nemotron.kit.artifacts._records import ArtifactRef, InputDatasetInfo, InputRef, RunInfo
     from nemotron.kit.artifacts._registry import (
         Registry,
@@ -62,6 +64,8 @@ _LAZY = {
     "SplitJsonlDataArtifact": "_models",
     "ModelArtifact": "_models",
     "registered_types": "_models",
+    "ArtURI": "_names",
+    "parse_uri": "_names",
     "ArtifactRef": "_records",
     "InputDatasetInfo": "_records",
     "InputRef": "_records",
@@ -82,6 +86,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "ArtURI",
     "Artifact",
     "ArtifactNotFoundError",
     "ArtifactRef",
@@ -110,6 +115,7 @@ __all__ = [
     "default_root",
     "get_lineage_tracker",
     "get_registry",
+    "parse_uri",
     "record_input",
     "registered_types",
     "reset_run",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from nemotron.kit.artifacts.errors import InvalidNameError, InvalidURIError
 
@@ -49,9 +49,14 @@ def parse_version(selector: str | int | None) -> int | str:
     return check_alias(selector)
 
 
-@dataclass(frozen=True)
-class ArtURI:
-    """A parsed `art://` URI: either a registry name + selector, or a plain path."""
+class ArtURI(NamedTuple):
+    """A parsed `art://` URI: a registry name and selector, or an absolute path.
+
+    Attributes:
+        name: Artifact name (`art://NAME[:SEL]`), or None for the path form.
+        selector: `"latest"`, a version number (`:v3` / `:3` -> 3) or an alias name.
+        path: The absolute path of `art:///abs/path`, or None for the name form.
+    """
 
     name: str | None = None
     selector: int | str = LATEST
@@ -59,7 +64,14 @@ class ArtURI:
 
 
 def parse_uri(uri: str) -> ArtURI:
-    """Parse `art://NAME[:SEL]` or `art:///abs/path`; raise `InvalidURIError` otherwise."""
+    """Parse an artifact URI without touching the registry.
+
+    `art://NAME`, `art://NAME:latest`, `art://NAME:vN` (or `:N`) and `art://NAME:ALIAS` give a
+    name and selector; `art:///abs/path` (three slashes) gives a path, never a name.
+
+    Raises:
+        InvalidURIError: `uri` has none of these forms (the message says which are expected).
+    """
     if not uri.startswith("art://"):
         raise InvalidURIError(uri, "it does not start with art://")
     rest = uri[len("art://") :]
@@ -67,7 +79,9 @@ def parse_uri(uri: str) -> ArtURI:
         if rest == "/":
             raise InvalidURIError(uri, "the path is empty")
         return ArtURI(path=rest)
-    name, _, selector = rest.partition(":")
+    name, colon, selector = rest.partition(":")
+    if colon and not selector:
+        raise InvalidURIError(uri, "the selector after ':' is empty")
     try:
         return ArtURI(name=check_name(name), selector=parse_version(selector or None))
     except InvalidNameError as err:

@@ -10,7 +10,6 @@ cancelled) with an error naming the step and its logs.
 
 from __future__ import annotations
 
-import re
 import shlex
 import uuid
 from collections.abc import Callable, Sequence
@@ -18,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nemotron.kit.artifacts import InvalidURIError, parse_uri
 from nemotron.recipes.nano3.train.errors import StageConfigError, StageFailedError
 
 __all__ = ["PipeStep", "pipe_outputs", "plan_pipe", "render_pipe_lineage", "run_pipe"]
 
 STEP_MODULE = "nemotron.recipes.nano3.train._pipe_step"
-_URI = re.compile(r"^art://([^:]+)(?::[^:]+)?$")
 
 
 @dataclass(frozen=True)
@@ -87,18 +86,24 @@ def _published_name(cfg: Any) -> str | None:
 
 
 def _pin(cfg: Any, key: str, alias: str, config_file: Path) -> str:
+    """`art://NAME:<pipe alias>` for the registry name the config's `key` reads."""
     from omegaconf import OmegaConf
 
     value = OmegaConf.select(cfg, key)
-    match = _URI.match(value) if isinstance(value, str) else None
-    if match is None:
-        raise StageConfigError(
-            key,
-            f"is {value!r}, not an art:// URI",
-            "give the pipe stages art://NAME inputs",
-            source=str(config_file),
-        )
-    return f"art://{match.group(1)}:{alias}"
+    if not isinstance(value, str):
+        problem = f"is {value!r}, not an art:// URI"
+    else:
+        try:
+            uri = parse_uri(value)
+        except InvalidURIError as err:
+            problem = f"is {value!r}: {err.reason}"
+        else:
+            if uri.name is not None:
+                return f"art://{uri.name}:{alias}"
+            problem = f"is {value!r}, a path: the pipe can only pin a registry name to its alias"
+    raise StageConfigError(
+        key, problem, "give the pipe stages art://NAME inputs", source=str(config_file)
+    )
 
 
 def run_pipe(
