@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -142,6 +143,27 @@ def test_local_detached_cancel(write_env, script) -> None:
         time.sleep(0.1)
     else:
         pytest.fail(f"worker {pid} still running after cancel")
+
+
+def test_local_detached_worker_killed_is_failed_even_as_a_zombie(write_env, script) -> None:
+    write_env(ENV)
+    job = launch(script("sleep.py", "import time; time.sleep(60)\n"), profile="dev", detach=True)
+    pid = job.record.pid
+    assert pid is not None
+    os.killpg(pid, signal.SIGKILL)  # no result recorded; the worker (our child) is not reaped
+    try:
+        for _ in range(300):
+            with open(f"/proc/{pid}/stat") as fh:
+                if fh.read().rpartition(")")[2].split()[0] == "Z":
+                    break
+            time.sleep(0.05)
+        else:
+            pytest.fail(f"worker {pid} did not exit after SIGKILL")
+        record = get_job(job.id)
+        assert record.status() == "FAILED"
+        assert record.record.message == "the process running the job exited without a result"
+    finally:
+        os.waitpid(pid, 0)
 
 
 @pytest.mark.parametrize("profile", ["dev", "slurm", "rayslurm", "docker", "lepton", "dgxcloud"])

@@ -6,6 +6,8 @@ import contextlib
 import os
 import socket
 
+from nemotron.kit.artifacts.processes import pid_alive
+
 _HOST = socket.gethostname().replace("-", "_")
 
 
@@ -55,17 +57,6 @@ def write_atomic(path: str, data: bytes, temp_dir: str | None = None) -> None:
             os.unlink(tmp)
         raise
     fsync_dir(folder)
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def owner_gone(entry: str, max_age_s: float, mtime: float, now: float) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from nemotron.kit.artifacts.processes import pid_alive
 from nemotron.kit.run._executors import import_nemo_run
 from nemotron.kit.run._hosts import JobHost, job_host
 from nemotron.kit.run._records import (
@@ -100,7 +101,7 @@ class Job:
             self._refresh_slurm()
         elif rec.pid is not None:
             self.record = rec = load_record(rec.id, self._root)
-            if rec.state not in TERMINAL_STATES and rec.pid and not _pid_alive(rec.pid):
+            if rec.state not in TERMINAL_STATES and rec.pid and not pid_alive(rec.pid):
                 self._finish("FAILED", None, "the process running the job exited without a result")
         return self.record.state
 
@@ -179,7 +180,7 @@ class Job:
             return
         if rec.executor == "slurm" and rec.backend_id:
             self.host.run(["scancel", rec.backend_id])
-        elif rec.pid is not None and _pid_alive(rec.pid):
+        elif rec.pid is not None and pid_alive(rec.pid):
             os.killpg(rec.pid, signal.SIGTERM)
         elif rec.handle:
             import_nemo_run()
@@ -215,20 +216,6 @@ class Job:
             raise JobFailedError(
                 self.id, self.record.state, self.record.exit_code, self.logs(tail=20)
             )
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie child counts as dead
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 class LogFollower:
