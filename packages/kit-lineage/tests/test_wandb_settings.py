@@ -45,8 +45,10 @@ def test_dataclass_and_attribute_configs_are_read() -> None:
     assert wandb_settings_from(Cfg()) == WandbSettings(project="p", tags=("single",))
 
 
+@pytest.mark.workspace  # omegaconf comes with kit-config, not kit-lineage
 def test_omegaconf_config_is_read() -> None:
-    omegaconf = pytest.importorskip("omegaconf")
+    import omegaconf
+
     cfg = omegaconf.OmegaConf.create({"run": {"wandb": {"project": "${name}"}}, "name": "x"})
     assert wandb_settings_from(cfg) == WandbSettings(project="x")
 

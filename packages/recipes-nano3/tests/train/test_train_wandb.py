@@ -27,10 +27,8 @@ def test_no_wandb_configured_starts_no_run(tmp_path) -> None:
     assert start_tracking(_cfg(tmp_path, None), "sft") is None
 
 
+@pytest.mark.workspace  # wandb comes with kit-lineage[wandb] (the meta-package installs it)
 def test_library_loggers_join_the_stage_run(tmp_path) -> None:
-    pytest.importorskip(
-        "wandb", reason="W&B needs kit-lineage[wandb] (the meta-package installs it)"
-    )
     from nemotron.kit.lineage import finish_wandb
 
     cfg = _cfg(tmp_path, {"project": "nano3-test", "name": "sft-tiny", "mode": "offline"})
