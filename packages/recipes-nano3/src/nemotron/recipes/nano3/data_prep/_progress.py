@@ -91,10 +91,10 @@ class Progress:
 
     def summary(self) -> str:
         elapsed = max(time.monotonic() - self._start, 1e-9)
-        return (
-            f"{self.shards}/{self.total_shards} shards, {self.docs:,} docs ({_rate(self.docs / elapsed)} docs/s), "
-            f"{self.tokens:,} tokens ({_rate(self.tokens / elapsed)} tok/s)"
-        )
+        text = f"{self.shards}/{self.total_shards} shards, {self.docs:,} docs ({_rate(self.docs / elapsed)} docs/s)"
+        if self.tokens:  # RL splits records without tokenizing them
+            text += f", {self.tokens:,} tokens ({_rate(self.tokens / elapsed)} tok/s)"
+        return text
 
     def _line(self, final: bool = False) -> None:
         elapsed = time.monotonic() - self._start
