@@ -344,7 +344,6 @@ def _tokenize_checked(
 
 def run_pretrain(cfg: PretrainDataConfig) -> Any:
     """Run the stage; returns the published PretrainBlendsArtifact."""
-
     started = time.time()
     check_sources(cfg.sources)
     cfg.split.check()

@@ -205,7 +205,7 @@ def _line_number(shard: Shard, offset: int) -> int:
         return f.read(offset).count(b"\n") + 1
 
 
-def jsonl_pieces(shard: Shard) -> Iterator[tuple[int, bytes]]:
+def _jsonl_pieces(shard: Shard) -> Iterator[tuple[int, bytes]]:
     """(byte offset, bytes) of the lines that start inside the shard's byte range (compressed:
     the whole file; offsets into the decompressed stream), about `PIECE_BYTES` of whole lines
     at a time, so decoding can start before the shard is read."""
@@ -246,7 +246,7 @@ def iter_records(
 ) -> Iterator[Any]:
     """The shard's values of `field_name` (or whole records), skipping or raising on bad ones.
 
-    `piece`: only these lines of a JSONL shard, as `jsonl_pieces` gives them.
+    `piece`: only these lines of a JSONL shard, as `_jsonl_pieces` gives them.
     """
     if on_bad_record not in ("error", "skip"):
         raise DataPrepConfigError(
@@ -276,14 +276,14 @@ def text_batches(
 ) -> Iterator[list[str]]:
     """`iter_records` for one string field, in batches, with a fast path for JSONL shards.
 
-    The fast path decodes a piece of the shard (`jsonl_pieces`) per call, only `field_name`,
+    The fast path decodes a piece of the shard (`_jsonl_pieces`) per call, only `field_name`,
     typed as a string (msgspec skips every other field). A piece holding any record it cannot
     take as-is (invalid JSON, not an object, field missing, null or not a string) goes through
     `iter_records`, which gives the same values, counts and file:line errors.
     """
     if shard.format.startswith("jsonl"):
         decoder = _field_decoder(field_name)
-        for piece in jsonl_pieces(shard):
+        for piece in _jsonl_pieces(shard):
             try:
                 records = decoder.decode_lines(piece[1])
             except msgspec.MsgspecError:
@@ -337,7 +337,7 @@ def _raw_records(
     """(location, decoded record or _Bad): byte offset (JSONL; of the decompressed stream when
     compressed) or row index. `piece`: only these JSONL lines."""
     if shard.format.startswith("jsonl"):
-        pieces = [piece] if piece is not None else jsonl_pieces(shard)
+        pieces = [piece] if piece is not None else _jsonl_pieces(shard)
         for offset, line in (line for p in pieces for line in _lines(*p)):
             if not line.strip():
                 continue
