@@ -4,6 +4,7 @@
   `~/.nemotron` or the network.
 - A skip whose reason starts with a tag such as `[slurm]` becomes a failure when that tag is
   listed in `NEMOTRON_REQUIRE` (CI sets it where the thing is expected to be there).
+- `read_only(folder)`: the folder made unwritable (a read-only bind mount as root).
 - `slurm_partition`: a real single-node Slurm with accounting on localhost, started once per
   session by `scripts/local-slurm.sh` (needs root; skips with `[slurm]` otherwise).
 """
@@ -14,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -50,6 +52,36 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     if match and match.group(1) in _required():
         report.outcome = "failed"
         report.longrepr = f"required by NEMOTRON_REQUIRE but skipped: {reason}"
+
+
+@pytest.fixture
+def read_only(tmp_path: Path) -> Iterator[Callable[[Path], Path]]:
+    """`read_only(folder)` -> the folder, unwritable: a read-only bind mount when running as
+    root (permissions do not stop root), else mode 0555 on every folder in it."""
+    mounts: list[Path] = []
+    chmodded: list[Path] = []
+
+    def make(folder: Path) -> Path:
+        if os.geteuid() != 0:
+            for sub in [folder, *(p for p in folder.rglob("*") if p.is_dir())]:
+                sub.chmod(0o555)
+                chmodded.append(sub)
+            return folder
+        target = tmp_path / f"ro-{len(mounts)}"
+        target.mkdir()
+        for args in (["--bind", str(folder)], ["-o", "remount,ro,bind"]):
+            done = subprocess.run(["mount", *args, str(target)], capture_output=True, text=True)
+            if done.returncode != 0:
+                pytest.skip(f"cannot make a read-only bind mount here: {done.stderr.strip()}")
+            if args[0] == "--bind":
+                mounts.append(target)
+        return target
+
+    yield make
+    for target in mounts:
+        subprocess.run(["umount", str(target)], check=True)
+    for sub in chmodded:
+        sub.chmod(0o755)
 
 
 @pytest.fixture(scope="session")

@@ -89,7 +89,7 @@ def test_bad_uris(uri: str, reason: str) -> None:
     assert reason in info.value.reason and info.value.uri == uri
     message = str(info.value)
     assert isinstance(info.value, UserError) and "\n" not in message
-    assert message.endswith("expected art://NAME[:latest|:vN|:ALIAS] or art:///absolute/path")
+    assert message.endswith("expected [art://]NAME[:latest|:vN|:ALIAS] or art:///absolute/path")
 
 
 def test_version_selectors() -> None:

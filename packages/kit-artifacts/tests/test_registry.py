@@ -93,7 +93,7 @@ def test_aliases_move_atomically_and_resolve(registry: Registry, data_dir: Path)
     assert registry.resolve("m", "best").version == 2
     registry.untag("m", "prod")
     assert registry.aliases("m") == {"best": 2}
-    with pytest.raises(VersionNotFoundError, match="no version 'prod'"):
+    with pytest.raises(VersionNotFoundError, match="no alias 'prod'"):
         registry.resolve("m", "prod")
     with pytest.raises(VersionNotFoundError):
         registry.untag("m", "prod")

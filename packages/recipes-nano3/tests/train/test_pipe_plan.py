@@ -42,7 +42,7 @@ def test_named_inputs_are_pinned_to_the_pipe_alias(tmp_path: Path, data: str) ->
         ("art:///data/blend", "is 'art:///data/blend', a path: the pipe can only pin"),
         ("art://nano3/pretrain-data", "path separators are not allowed"),
         ("art://nano3-pretrain-data:", "the selector after ':' is empty"),
-        ("/data/blend", "it does not start with art://"),
+        ("/data/blend", "is '/data/blend', a path: the pipe can only pin"),
     ],
 )
 def test_inputs_the_pipe_cannot_pin_are_refused(tmp_path: Path, data: str, problem: str) -> None:

@@ -3,7 +3,9 @@
 An artifact is data at a `path` plus typed metadata (a msgspec Struct) written as
 `metadata.json` beside the data. `save()` publishes it as the next immutable version of a
 name in the active registry; `load()`, `from_uri()` and `use_artifact()` read it back.
-`parse_uri()` reads an `art://` URI into an `ArtURI` without touching the registry.
+`ArtURI` is the one artifact reference: `parse_ref()` reads any reference a user writes
+(`art://NAME:vN`, bare `NAME:vN`, `art:///abs/path`, a path) and `str()` formats it;
+`resolve(ref, expected_type)` turns one into the artifact, checking its type.
 
 Names are imported on first use (msgspec itself takes longer to import than the interpreter
 starts), so `import nemotron.kit.artifacts` stays instant.
@@ -14,6 +16,8 @@ from __future__ import annotations
 import importlib
 
 from nemotron.kit.artifacts.errors import (
+    AliasMismatchError,
+    AliasNotFoundError,
     ArtifactNotFoundError,
     ArtifactTypeError,
     CorruptMetadataError,
@@ -22,6 +26,8 @@ from nemotron.kit.artifacts.errors import (
     NemotronError,
     NoDigestError,
     RegistryError,
+    RegistryReadOnlyError,
+    RegistryRootError,
     RunError,
     UserError,
     VersionInUseError,
@@ -46,14 +52,16 @@ if TYPE_CHECKING:
         SplitJsonlDataArtifact,
         registered_types,
     )
-    from nemotron.kit.artifacts._names import ArtURI, parse_uri
+    from nemotron.kit.artifacts._names import ArtURI, parse_ref, parse_uri
     from nemotron.kit.artifacts._records import ArtifactRef, InputDatasetInfo, InputRef, RunInfo
     from nemotron.kit.artifacts._registry import (
         Registry,
         default_root,
         get_registry,
+        resolve,
         set_registry,
         use_artifact,
+        verify_digest,
     )
     from nemotron.kit.artifacts._run import current_run, record_input, reset_run, run_inputs
 
@@ -66,6 +74,7 @@ _LAZY = {
     "registered_types": "_models",
     "ArtURI": "_names",
     "parse_uri": "_names",
+    "parse_ref": "_names",
     "ArtifactRef": "_records",
     "InputDatasetInfo": "_records",
     "InputRef": "_records",
@@ -75,6 +84,8 @@ _LAZY = {
     "set_registry": "_registry",
     "default_root": "_registry",
     "use_artifact": "_registry",
+    "resolve": "_registry",
+    "verify_digest": "_registry",
     "current_run": "_run",
     "reset_run": "_run",
     "record_input": "_run",
@@ -86,6 +97,8 @@ _LAZY = {
 }
 
 __all__ = [
+    "AliasMismatchError",
+    "AliasNotFoundError",
     "ArtURI",
     "Artifact",
     "ArtifactNotFoundError",
@@ -103,6 +116,8 @@ __all__ = [
     "PretrainBlendsArtifact",
     "Registry",
     "RegistryError",
+    "RegistryReadOnlyError",
+    "RegistryRootError",
     "RunError",
     "RunInfo",
     "SFTDataArtifact",
@@ -115,14 +130,17 @@ __all__ = [
     "default_root",
     "get_lineage_tracker",
     "get_registry",
+    "parse_ref",
     "parse_uri",
     "record_input",
     "registered_types",
     "reset_run",
+    "resolve",
     "run_inputs",
     "set_lineage_tracker",
     "set_registry",
     "use_artifact",
+    "verify_digest",
 ]
 
 

@@ -14,7 +14,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from nemotron.kit.artifacts._models import METADATA_FILE, is_url
+from nemotron.kit.artifacts._models import METADATA_FILE
+from nemotron.kit.artifacts._names import is_url
 
 _CHUNK = 4 << 20
 Hasher = Callable[[], Any]

@@ -16,8 +16,8 @@ from nemotron.kit.artifacts._models import (
     build,
     decode_dict,
     encode,
-    is_url,
 )
+from nemotron.kit.artifacts._names import is_url
 from nemotron.kit.artifacts.errors import ArtifactNotFoundError, CorruptMetadataError
 
 A = TypeVar("A", bound=Artifact)

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Self, TypeVar
 
 import msgspec
 
+from nemotron.kit.artifacts._names import art_uri, normalize_path
 from nemotron.kit.artifacts._records import ArtifactRef, InputDatasetInfo, InputRef, RunInfo
 from nemotron.kit.artifacts.errors import ArtifactTypeError, CorruptMetadataError
 
@@ -29,19 +30,6 @@ A = TypeVar("A", bound="Artifact")
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def is_url(path: str) -> bool:
-    """True for fsspec-style URLs (`s3://...`, `memory://...`), false for local paths."""
-    return "://" in path and not path.startswith("file://")
-
-
-def normalize_path(path: str | os.PathLike[str]) -> str:
-    """`str` of a path-like; local paths made absolute, `file://` stripped, URLs kept."""
-    text = os.fspath(path)
-    if text.startswith("file://"):
-        text = text[len("file://") :]
-    return text if is_url(text) else os.path.abspath(os.path.expanduser(text))
 
 
 class Artifact(msgspec.Struct, kw_only=True):
@@ -90,10 +78,7 @@ class Artifact(msgspec.Struct, kw_only=True):
     @property
     def uri(self) -> str:
         """`art://NAME:vN` once published, else `art:///abs/path` (or the URL)."""
-        if self.name is not None and self.version is not None:
-            return f"art://{self.name}:v{self.version}"
-        path = normalize_path(self.path)
-        return path if is_url(path) else f"art://{path}"
+        return str(art_uri(self.name, self.version, self.path))
 
     def ref(self) -> ArtifactRef:
         """An `ArtifactRef` to this exact artifact, for another artifact's `inputs`."""
@@ -111,10 +96,11 @@ class Artifact(msgspec.Struct, kw_only=True):
 
     @classmethod
     def from_uri(cls, uri: str | os.PathLike[str]) -> Self:
-        """Resolve `art://NAME[:latest|:vN|:ALIAS]`, `art:///abs/path` or a plain path."""
-        from nemotron.kit.artifacts._registry import resolve_ref
+        """Resolve `art://NAME[:latest|:vN|:ALIAS]`, bare `NAME[:SEL]`, `art:///abs/path` or a
+        path (see `nemotron.kit.artifacts.resolve`)."""
+        from nemotron.kit.artifacts._registry import resolve
 
-        return resolve_ref(os.fspath(uri), cls)
+        return resolve(uri, cls)
 
     def save(
         self,

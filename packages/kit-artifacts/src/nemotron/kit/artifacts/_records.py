@@ -28,9 +28,9 @@ class ArtifactRef(msgspec.Struct, kw_only=True, tag_field="kind", tag="artifact"
     @property
     def uri(self) -> str:
         """`art://NAME:vN` for published versions, `art:///path` otherwise."""
-        if self.name is not None and self.version is not None:
-            return f"art://{self.name}:v{self.version}"
-        return f"art://{self.path}" if self.path.startswith("/") else self.path
+        from nemotron.kit.artifacts._names import art_uri
+
+        return str(art_uri(self.name, self.version, self.path))
 
 
 class InputDatasetInfo(msgspec.Struct, kw_only=True, tag_field="kind", tag="dataset"):

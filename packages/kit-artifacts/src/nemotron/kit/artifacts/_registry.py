@@ -13,7 +13,9 @@ Guarantees (see `_store` for the per-backend mechanics):
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar, overload
 
@@ -28,18 +30,32 @@ from nemotron.kit.artifacts._models import (
     build,
     decode_dict,
     encode,
-    is_url,
-    normalize_path,
+    registered_types,
     to_input,
 )
-from nemotron.kit.artifacts._names import LATEST, check_alias, check_name, parse_uri, parse_version
+from nemotron.kit.artifacts._names import (
+    LATEST,
+    ArtURI,
+    check_alias,
+    check_name,
+    is_url,
+    normalize_path,
+    parse_ref,
+    parse_version,
+)
 from nemotron.kit.artifacts._run import merge_inputs, producer_snapshot, record_input, run_inputs
-from nemotron.kit.artifacts._store import RECORD, Store, open_store
+from nemotron.kit.artifacts._store import PRODUCED, RECORD, Store, open_store
 from nemotron.kit.artifacts.errors import (
+    AliasMismatchError,
+    AliasNotFoundError,
     ArtifactNotFoundError,
+    ArtifactTypeError,
+    CorruptMetadataError,
     InvalidNameError,
+    NemotronError,
     NoDigestError,
     RegistryError,
+    RegistryReadOnlyError,
     VersionInUseError,
     VersionNotFoundError,
 )
@@ -104,20 +120,51 @@ class Registry:
                 continue
         return sorted(names)
 
-    def list_versions(self, name: str) -> list[Artifact]:
-        """Every live version of `name` (with its metadata), oldest first."""
+    def list_versions(
+        self, name: str, *, bad: list[CorruptMetadataError] | None = None
+    ) -> list[Artifact]:
+        """Every live version of `name` (with its metadata), oldest first.
+
+        Args:
+            bad: When given, versions whose record is corrupt are skipped and their errors
+                appended here (a scan over many names keeps going); otherwise the first raises.
+        """
         name = check_name(name)
         out = []
         for n in self._slots(name):
-            record = self._read_record(name, n)
-            if record is not None:
-                out.append(self._build(name, n, record, Artifact))
+            try:
+                record = self._read_record(name, n)
+                if record is not None:
+                    out.append(self._build(name, n, record, Artifact))
+            except CorruptMetadataError as err:
+                if bad is None:
+                    raise
+                bad.append(err)
         return out
 
+    def produced_by(self, run_id: str) -> list[Artifact]:
+        """The versions the run `run_id` published, oldest first (reads only that run's index).
+
+        Each publish records `<root>/.produced/<run>/<name>@v<n>` when the artifact has a
+        producer run id; deleted or corrupt versions are left out.
+        """
+        out = []
+        for entry in self.store.listdir(f"{PRODUCED}/{_run_key(run_id)}"):
+            name, sep, version = entry.rpartition("@v")
+            if not sep or not version.isdigit():
+                continue
+            try:
+                artifact = self.resolve(name, int(version))
+            except (CorruptMetadataError, VersionNotFoundError, InvalidNameError):
+                continue
+            if artifact.producer is not None and artifact.producer.run_id == run_id:
+                out.append(artifact)
+        return sorted(out, key=lambda a: (a.created_at, a.name or "", a.version or 0))
+
     def versions(self, name: str) -> list[int]:
-        """The live version numbers of `name`, ascending."""
+        """The live version numbers of `name`, ascending (corrupt records included)."""
         name = check_name(name)
-        return [n for n in self._slots(name) if self._read_record(name, n) is not None]
+        return [n for n in self._slots(name) if self._live(name, n)]
 
     def aliases(self, name: str) -> dict[str, int]:
         """Alias -> version number for `name`."""
@@ -161,12 +208,15 @@ class Registry:
         try:
             first = self._pointer(name) + 1
             n = self.store.publish(name, record, source if copy else None, first)
+            if artifact.producer is not None and artifact.producer.run_id:
+                key = f"{PRODUCED}/{_run_key(artifact.producer.run_id)}/{name}@v{n}"
+                self.store.write_atomic(key, b"")
             self._advance_latest(name, n)
             for alias in aliases:
                 self.store.write_atomic(f"{name}/aliases/{alias}", f"{n}\n".encode())
             self.store.clean_staging(name)
         except OSError as err:
-            raise RegistryError(self.root, f"publishing {name!r} failed: {err}") from err
+            raise _storage_error(self.root, f"publishing {name!r}", err) from err
         path = self.store.full(f"{name}/versions/{n}/{stored_path}") if copy else source
         published = msgspec.structs.replace(artifact, name=name, version=n, path=path)
         if copy:  # the copy's own metadata.json learns its version (temp file in .staging)
@@ -184,46 +234,63 @@ class Registry:
         alias = check_alias(alias)
         n = self.resolve(name, version).version
         assert n is not None
-        self.store.write_atomic(f"{name}/aliases/{alias}", f"{n}\n".encode())
+        with _writing(self.root, f"setting alias {alias!r} of {name!r}"):
+            self.store.write_atomic(f"{name}/aliases/{alias}", f"{n}\n".encode())
         return n
 
-    def untag(self, name: str, alias: str) -> None:
-        """Remove `alias` from `name`."""
+    def untag(self, name: str, alias: str, version: int | None = None) -> None:
+        """Remove `alias` from `name`; with `version`, only if the alias points at it
+        (else `AliasMismatchError`)."""
         name = check_name(name)
         alias = check_alias(alias)
-        if not self.store.remove(f"{name}/aliases/{alias}"):
-            self._raise_missing(name, alias)
+        target = self._alias_target(name, alias)
+        if version is not None and target != version:
+            raise AliasMismatchError(name, alias, version, target)
+        with _writing(self.root, f"removing alias {alias!r} of {name!r}"):
+            if not self.store.remove(f"{name}/aliases/{alias}"):
+                self._raise_missing(name, alias)
 
     def delete(self, name: str, version: Selector, *, force: bool = False) -> None:
         """Delete a version (its number is never reused). Copied data is removed; referenced
         data is left alone. Refuses a version that aliases point at unless `force=True`,
         which removes those aliases too."""
         name = check_name(name)
-        n = self.resolve(name, version).version
-        assert n is not None
+        n = self.version_number(name, version)
         pointing = [a for a, target in self.aliases(name).items() if target == n]
         if pointing and not force:
             raise VersionInUseError(name, n, pointing)
-        for alias in pointing:
-            self.store.remove(f"{name}/aliases/{alias}")
         tombstone = {
             "schema_version": SCHEMA_VERSION,
             "deleted": True,
             "deleted_at": datetime.now(UTC).isoformat(),
         }
-        self.store.write_atomic(f"{name}/versions/{n}/{RECORD}", msgspec.json.encode(tombstone))
-        self.store.remove_tree(f"{name}/versions/{n}/data")
+        with _writing(self.root, f"deleting {name}:v{n}"):
+            for alias in pointing:
+                self.store.remove(f"{name}/aliases/{alias}")
+            record = msgspec.json.encode(tombstone)
+            self.store.write_atomic(f"{name}/versions/{n}/{RECORD}", record)
+            self.store.remove_tree(f"{name}/versions/{n}/data")
+
+    def version_number(self, name: str, version: Selector) -> int:
+        """The live version number `version` selects (a corrupt record still counts as live,
+        so it can be deleted); raises the not-found errors `resolve` raises."""
+        name = check_name(name)
+        selector = parse_version(version)
+        if selector == LATEST:
+            n = self._probe_up(name, self._pointer(name))
+            while n > 0 and not self._live(name, n):
+                n -= 1
+            if n == 0:
+                self._raise_missing(name, LATEST)
+            return n
+        n = selector if isinstance(selector, int) else self._alias_target(name, selector)
+        if not self._live(name, n):
+            self._raise_missing(name, f"v{n}" if isinstance(selector, int) else selector)
+        return n
 
     def verify(self, name: str, version: Selector = None) -> bool:
         """Recompute the content digest of a version's data and compare it with the record."""
-        from nemotron.kit.artifacts._digest import compute_digest, digest_algorithm
-
-        artifact = self.resolve(name, version)
-        assert artifact.version is not None
-        if not artifact.digest:
-            raise NoDigestError(check_name(name), artifact.version)
-        actual = compute_digest(artifact.path, digest_algorithm(artifact.digest))
-        return actual == artifact.digest
+        return verify_digest(self.resolve(name, version))
 
     # ------------------------------------------------------------------ internals
     def _pointer(self, name: str) -> int:
@@ -258,6 +325,13 @@ class Registry:
     def _slots(self, name: str) -> list[int]:
         return sorted(int(e) for e in self.store.listdir(f"{name}/versions") if e.isdigit())
 
+    def _live(self, name: str, n: int) -> bool:
+        """Whether version `n` has a record that is not a tombstone (corrupt counts as live)."""
+        try:
+            return self._read_record(name, n) is not None
+        except CorruptMetadataError:
+            return True
+
     def _read_record(self, name: str, n: int) -> dict[str, Any] | None:
         rel = f"{name}/versions/{n}/{RECORD}"
         raw = self.store.read(rel)
@@ -277,7 +351,10 @@ class Registry:
         path = data.get("path")
         if isinstance(path, str) and not os.path.isabs(path) and not is_url(path):
             data["path"] = self.store.full(f"{name}/versions/{n}/{path}")
-        return build(data, cls, self.store.full(f"{name}/versions/{n}/{RECORD}"))
+        try:
+            return build(data, cls, self.store.full(f"{name}/versions/{n}/{RECORD}"))
+        except ArtifactTypeError as err:  # name the version, not the record file
+            raise ArtifactTypeError(str(ArtURI(name, n)), err.expected, err.found) from None
 
     def _raise_missing(self, name: str, label: str) -> NoReturn:
         if not self.store.exists(name):
@@ -285,7 +362,36 @@ class Registry:
 
             close = difflib.get_close_matches(name, self.list_names(), n=3, cutoff=0.6)
             raise ArtifactNotFoundError(name, self.root, close)
+        if label != LATEST and not label.startswith("v"):
+            raise AliasNotFoundError(name, label, self.aliases(name))
         raise VersionNotFoundError(name, label, self.versions(name))
+
+
+def _run_key(run_id: str) -> str:
+    """A run id as one safe folder name (ids that are not get a digest-based name)."""
+    try:
+        return check_name(run_id, "run id")
+    except InvalidNameError:
+        import hashlib
+
+        return "sha256-" + hashlib.sha256(run_id.encode()).hexdigest()[:32]
+
+
+def _storage_error(root: str, action: str, err: OSError) -> NemotronError:
+    """A failed write as one line: read-only/permission problems are the user's to fix."""
+    import errno
+
+    if isinstance(err, PermissionError) or err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return RegistryReadOnlyError(root, f"{action}: {err.strerror or err}")
+    return RegistryError(root, f"{action} failed: {err}")
+
+
+@contextlib.contextmanager
+def _writing(root: str, action: str) -> Iterator[None]:
+    try:
+        yield
+    except OSError as err:
+        raise _storage_error(root, action, err) from err
 
 
 def _parse_int(raw: bytes | None) -> int | None:
@@ -330,15 +436,61 @@ def set_registry(registry_or_root: Registry | str | os.PathLike[str] | None) -> 
 
 
 # ---------------------------------------------------------------------- artifact-level API
-def resolve_ref(ref: str, cls: type[A]) -> A:
-    """An artifact from `art://NAME[:SEL]`, `art:///abs/path`, a path or an fsspec URL."""
-    if ref.startswith("art://"):
-        uri = parse_uri(ref)
-        if uri.path is not None:
-            return read_metadata(uri.path, cls)
+@overload
+def resolve(ref: str | os.PathLike[str] | ArtURI) -> Artifact: ...
+@overload
+def resolve(ref: str | os.PathLike[str] | ArtURI, expected_type: type[A]) -> A: ...
+@overload
+def resolve(ref: str | os.PathLike[str] | ArtURI, expected_type: str) -> Artifact: ...
+def resolve(
+    ref: str | os.PathLike[str] | ArtURI,
+    expected_type: type[Any] | str = Artifact,
+    *,
+    registry: Registry | None = None,
+) -> Any:
+    """The artifact a reference names, checked to be of `expected_type`.
+
+    The one resolver behind `from_uri`, `use_artifact`, `${art:...}`, the CLI's input check and
+    the admin commands. Reads nothing but the one record (or metadata file) named.
+
+    Args:
+        ref: `art://NAME[:SEL]`, bare `NAME[:SEL]`, `art:///abs/path`, a path or an fsspec URL
+            (see `parse_ref`), or an `ArtURI`.
+        expected_type: An `Artifact` class, or a type tag such as "SFTDataArtifact" (the class
+            need not be imported: the record's `type` is compared).
+        registry: Where names are looked up (default: the active registry).
+
+    Raises:
+        InvalidURIError, ArtifactNotFoundError, VersionNotFoundError, AliasNotFoundError,
+        CorruptMetadataError, ArtifactTypeError (all `UserError`s, one line each).
+    """
+    uri = ref if isinstance(ref, ArtURI) else parse_ref(ref)
+    cls: type[Any] = expected_type if isinstance(expected_type, type) else Artifact
+    if isinstance(expected_type, str):
+        cls = registered_types().get(expected_type, Artifact)
+    if uri.path is not None:
+        artifact = read_metadata(uri.path, cls)
+    else:
         assert uri.name is not None
-        return get_registry().resolve(uri.name, uri.selector, cls=cls)
-    return read_metadata(normalize_path(ref), cls)
+        artifact = (registry or get_registry()).resolve(uri.name, uri.selector, cls=cls)
+    if isinstance(expected_type, str) and not _is_a(artifact, expected_type):
+        raise ArtifactTypeError(str(uri), expected_type, artifact.type)
+    return artifact
+
+
+def _is_a(artifact: Artifact, tag: str) -> bool:
+    return artifact.type == tag or any(
+        getattr(k, "artifact_type", None) == tag for k in type(artifact).__mro__
+    )
+
+
+def verify_digest(artifact: Artifact) -> bool:
+    """Recompute the content digest of `artifact`'s data and compare it with its record."""
+    from nemotron.kit.artifacts._digest import compute_digest, digest_algorithm
+
+    if not artifact.digest:
+        raise NoDigestError(artifact.uri)
+    return compute_digest(artifact.path, digest_algorithm(artifact.digest)) == artifact.digest
 
 
 @overload
@@ -346,8 +498,8 @@ def use_artifact(ref: str | os.PathLike[str]) -> Artifact: ...
 @overload
 def use_artifact(ref: str | os.PathLike[str], cls: type[A]) -> A: ...
 def use_artifact(ref: str | os.PathLike[str], cls: type[Any] = Artifact) -> Any:
-    """Resolve `ref` (URI or path), record it as an input of the current run, tell the tracker."""
-    artifact = resolve_ref(os.fspath(ref), cls)
+    """`resolve(ref, cls)`, record it as an input of the current run, tell the tracker."""
+    artifact = resolve(ref, cls)
     record_input(artifact.ref())
     tracker = get_lineage_tracker()
     if tracker is not None:

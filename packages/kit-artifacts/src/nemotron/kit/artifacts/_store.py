@@ -7,6 +7,7 @@ Paths given to a store are relative to the root and use "/". Layout per artifact
     <name>/latest                        pointer: a recent version number (a hint, see Registry)
     <name>/aliases/<alias>               pointer: the version number the alias names
     <name>/.staging/                     in-flight publishes and temp files (never read)
+    .produced/<run>/<name>@v<n>          index: versions published by a run (`produced_by`)
 
 Publishing, per backend:
 - `LocalStore`: the version is assembled in `.staging/<id>/` (record + copied data, fsynced),
@@ -40,6 +41,8 @@ from nemotron.kit.artifacts._atomic import (
 
 RECORD = "artifact.json"
 STAGING = ".staging"
+PRODUCED = ".produced"
+"""`.produced/<run id>/<name>@v<n>`: empty files indexing the versions each run published."""
 _STALE_S = 24 * 3600.0
 
 
@@ -156,10 +159,18 @@ class FsspecStore:
 
     def __init__(self, url: str) -> None:
         from nemotron.kit.artifacts._metadata_io import url_fs
+        from nemotron.kit.artifacts.errors import RegistryRootError
 
         self.url = url.rstrip("/")
         self.fs: Any
-        self.fs, path = url_fs(self.url)
+        try:
+            self.fs, path = url_fs(self.url)
+        except ImportError as err:  # fsspec, or the backend of this scheme (s3fs, gcsfs, ...)
+            raise RegistryRootError(
+                url, f'{err}; install the remote backends: pip install "kit-artifacts[remote]"'
+            ) from err
+        except ValueError as err:  # "Protocol not known: bogus"
+            raise RegistryRootError(url, f"unknown URL scheme ({err})") from err
         self.base = path.rstrip("/")
         self.root = self.url
 

@@ -31,15 +31,35 @@ class RunError(NemotronError):
 #
 #   UserError
 #   ├── ArtifactNotFoundError     no artifact of that name / at that path (with suggestions)
-#   ├── VersionNotFoundError      the name exists, the version/alias does not (lists versions)
+#   ├── VersionNotFoundError      the name exists, the version does not (lists versions)
+#   │   └── AliasNotFoundError    ... nor the alias (lists the aliases)
+#   ├── AliasMismatchError        removing NAME:vN's alias that points at another version
 #   ├── InvalidNameError          artifact or alias name unsafe (`../x`, `/`, empty, ...)
 #   ├── InvalidURIError           not an art:// URI we understand
 #   ├── CorruptMetadataError      metadata.json / registry record unreadable (file + problem)
 #   ├── ArtifactTypeError         metadata of another type than the class asked for
 #   ├── VersionInUseError         delete refused: aliases point at the version
-#   └── NoDigestError             verify asked for an artifact published without a digest
+#   ├── NoDigestError             verify asked for an artifact published without a digest
+#   ├── RegistryRootError         the registry root cannot be opened (unknown scheme, extra missing)
+#   └── RegistryReadOnlyError     the registry cannot be written (permissions, read-only mount)
 #   RunError
 #   └── RegistryError             the registry storage failed (I/O, exhausted retries)
+
+MAX_ECHO = 80
+"""Echoed user input (names, URIs, paths) is cut to this many characters."""
+
+
+def clip(text: object, limit: int = MAX_ECHO) -> str:
+    """`repr`-free text of user input, cut to `limit` characters with a note of the rest."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
+def quoted(text: object) -> str:
+    """User input quoted for a message, cut to a sane length (see `clip`)."""
+    return repr(clip(text))
 
 
 def _versions_text(versions: list[int]) -> str:
@@ -67,7 +87,7 @@ class ArtifactNotFoundError(UserError):
         self.root = root
         self.suggestions = list(suggestions or [])
         if root is None:
-            message = f"no artifact at {name}: the path does not exist; check the path or URI"
+            message = f"no artifact at {clip(name)}: the path does not exist; check the path or URI"
         else:
             hint = (
                 f"did you mean {', '.join(repr(s) for s in self.suggestions)}?"
@@ -75,7 +95,7 @@ class ArtifactNotFoundError(UserError):
                 else "publish it first with artifact.save(name=...) "
                 "or check NEMOTRON_ARTIFACTS_ROOT"
             )
-            message = f"artifact {name!r} not found in registry {root}: {hint}"
+            message = f"artifact {quoted(name)} not found in registry {root}: {hint}"
         super().__init__(message)
 
 
@@ -87,8 +107,38 @@ class VersionNotFoundError(UserError):
         self.version = version
         self.available = list(available)
         super().__init__(
-            f"artifact {name!r} has no version {version!r}; existing versions: "
+            f"artifact {quoted(name)} has no version {quoted(version)}; existing versions: "
             f"{_versions_text(self.available)} (use :latest, :vN or an alias)"
+        )
+
+
+class AliasNotFoundError(VersionNotFoundError):
+    """The artifact exists but has no alias of this name."""
+
+    def __init__(self, name: str, alias: str, aliases: dict[str, int]) -> None:
+        self.name = name
+        self.version = alias
+        self.alias = alias
+        self.available = sorted(set(aliases.values()))
+        known = ", ".join(f"{a}->v{v}" for a, v in sorted(aliases.items())[:10]) or "none"
+        UserError.__init__(
+            self,
+            f"artifact {quoted(name)} has no alias {quoted(alias)}; its aliases: {known} "
+            "(set one with `nemotron artifacts alias NAME:vN ALIAS`)",
+        )
+
+
+class AliasMismatchError(UserError):
+    """Removing `NAME:vN`'s alias while the alias points at another version."""
+
+    def __init__(self, name: str, alias: str, asked: int, actual: int) -> None:
+        self.name = name
+        self.alias = alias
+        self.asked = asked
+        self.actual = actual
+        super().__init__(
+            f"alias {quoted(alias)} of {name} points at v{actual}, not v{asked}: nothing removed; "
+            f"to remove it anyway name its version ({name}:v{actual}) or just the name ({name})"
         )
 
 
@@ -100,7 +150,7 @@ class InvalidNameError(UserError):
         self.reason = reason
         self.kind = kind
         super().__init__(
-            f"invalid {kind} {name!r}: {reason}; use letters, digits, '.', '_' and '-' "
+            f"invalid {kind} {quoted(name)}: {reason}; use letters, digits, '.', '_' and '-' "
             "starting with a letter or digit (at most 128 characters)"
         )
 
@@ -112,8 +162,8 @@ class InvalidURIError(UserError):
         self.uri = uri
         self.reason = reason
         super().__init__(
-            f"invalid artifact URI {uri!r}: {reason}; expected art://NAME[:latest|:vN|:ALIAS] "
-            "or art:///absolute/path"
+            f"invalid artifact reference {quoted(uri)}: {reason}; expected "
+            "[art://]NAME[:latest|:vN|:ALIAS] or art:///absolute/path"
         )
 
 
@@ -144,25 +194,48 @@ class ArtifactTypeError(UserError):
 class VersionInUseError(UserError):
     """Deleting a version that aliases still point at."""
 
-    def __init__(self, name: str, version: int, aliases: list[str]) -> None:
+    def __init__(self, name: str, version: int, aliases: list[str], fix: str = "") -> None:
         self.name = name
         self.version = version
         self.aliases = list(aliases)
+        fix = fix or "untag those aliases first or delete with force=True"
         super().__init__(
-            f"artifact {name}:v{version} is aliased as {', '.join(self.aliases)}; "
-            "untag those aliases first or delete with force=True"
+            f"artifact {name}:v{version} is aliased as {', '.join(self.aliases)}; {fix}"
         )
 
 
 class NoDigestError(UserError):
     """Verifying an artifact that was published without a content digest."""
 
-    def __init__(self, name: str, version: int) -> None:
-        self.name = name
-        self.version = version
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
         super().__init__(
-            f"artifact {name}:v{version} has no content digest to verify; "
+            f"artifact {clip(uri)} has no content digest to verify; "
             "publish it with save(..., digest=True)"
+        )
+
+
+class RegistryRootError(UserError):
+    """The registry root is a URL no installed fsspec backend can open."""
+
+    def __init__(self, root: str, problem: str) -> None:
+        self.root = root
+        self.problem = problem
+        super().__init__(
+            f"artifact registry root {quoted(root)}: {problem}; set NEMOTRON_ARTIFACTS_ROOT "
+            "(or the profile's registry root) to a folder or a supported URL"
+        )
+
+
+class RegistryReadOnlyError(UserError):
+    """The registry refused a write (permissions, read-only mount)."""
+
+    def __init__(self, root: str, problem: str) -> None:
+        self.root = root
+        self.problem = problem
+        super().__init__(
+            f"artifact registry {root} is not writable ({problem}); fix its permissions or set "
+            "NEMOTRON_ARTIFACTS_ROOT to a writable folder"
         )
 
 

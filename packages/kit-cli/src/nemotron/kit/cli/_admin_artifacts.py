@@ -1,18 +1,22 @@
 """`nemotron artifacts list|show|lineage|verify|alias|rm`: the artifact registry.
 
-REF is `Name` (latest), `Name:vN`, `Name:N`, `Name:ALIAS` or `art://Name:...`. The registry is
-the active one: `$NEMOTRON_ARTIFACTS_ROOT`, else `~/.nemotron/artifacts`.
+REF is anything kit-artifacts' `parse_ref` reads: `Name` (latest), `Name:vN`, `Name:N`,
+`Name:ALIAS`, `art://Name:...`, or `art:///abs/path` / a path to a published artifact's data.
+The registry is the active one: `$NEMOTRON_ARTIFACTS_ROOT`, else `~/.nemotron/artifacts`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from nemotron.kit.artifacts.errors import UserError
+from nemotron.kit.artifacts.errors import UserError, clip
 
-__all__ = ["artifacts_app", "split_ref"]
+if TYPE_CHECKING:
+    from nemotron.kit.artifacts import Artifact, ArtURI, CorruptMetadataError
+
+__all__ = ["artifacts_app"]
 
 artifacts_app = typer.Typer(
     name="artifacts",
@@ -22,25 +26,22 @@ artifacts_app = typer.Typer(
 )
 
 RefArg = Annotated[
-    str, typer.Argument(metavar="REF", help="Name, Name:vN, Name:ALIAS or art://Name:...")
+    str,
+    typer.Argument(
+        metavar="REF", help="Name, Name:vN, Name:ALIAS, art://Name:... or art:///abs/path"
+    ),
 ]
 
 
-class BadRefError(UserError):
-    """REF is not `Name[:version|alias]`."""
+class UnpublishedRefError(UserError):
+    """A path REF whose artifact is not a registry version, given where one is needed."""
 
-    def __init__(self, ref: str, reason: str) -> None:
+    def __init__(self, ref: str, command: str) -> None:
         self.ref = ref
-        super().__init__(f"artifact reference {ref!r}: {reason}; use Name, Name:vN or Name:ALIAS")
-
-
-def split_ref(ref: str) -> tuple[str, str | None]:
-    """`art://Name:v3` / `Name:v3` / `Name` -> (name, selector or None for latest)."""
-    text = ref.removeprefix("art://")
-    name, sep, selector = text.partition(":")
-    if not name or (sep and not selector):
-        raise BadRefError(ref, "empty name or version")
-    return name, selector or None
+        super().__init__(
+            f"artifact reference {clip(ref)!r} is not a published version (its metadata has no "
+            f"registry name and version): `nemotron artifacts {command}` needs Name:vN"
+        )
 
 
 def _registry() -> Any:
@@ -49,12 +50,44 @@ def _registry() -> Any:
     return get_registry()
 
 
+def _parse(ref: str) -> ArtURI:
+    from nemotron.kit.artifacts import parse_ref
+
+    return parse_ref(ref)
+
+
+def _version_of(ref: str, command: str) -> tuple[str, Any]:
+    """(name, selector) REF names; a path REF is read to find its published name and version."""
+    uri = _parse(ref)
+    if uri.name is not None:
+        return uri.name, uri.selector
+    from nemotron.kit.artifacts import resolve
+
+    artifact = resolve(uri)
+    if artifact.name is None or artifact.version is None:
+        raise UnpublishedRefError(ref, command)
+    return artifact.name, artifact.version
+
+
+def _warn_corrupt(bad: list[CorruptMetadataError]) -> None:
+    for err in bad:
+        typer.echo(f"warning: skipped {err}", err=True)
+    if bad:
+        typer.echo(
+            f"warning: {len(bad)} corrupt record(s) skipped; remove one with "
+            "`nemotron artifacts rm NAME:vN`",
+            err=True,
+        )
+
+
 @artifacts_app.command("list")
 def list_(
     name: Annotated[str | None, typer.Argument(help="List this name's versions.")] = None,
 ) -> None:
     """List artifact names (latest version, type, aliases) or one name's versions."""
+
     registry = _registry()
+    bad: list[CorruptMetadataError] = []
     if name is None:
         names = registry.list_names()
         if not names:
@@ -62,16 +95,18 @@ def list_(
             return
         typer.echo(f"{'NAME':<32} {'LATEST':<8} {'TYPE':<24} ALIASES")
         for item in names:
-            latest = registry.latest_version(item)
-            if latest is None:
+            versions = registry.list_versions(item, bad=bad)
+            if not versions:
                 continue
-            kind = type(registry.resolve(item, latest)).__name__
+            latest = versions[-1]
             aliases = ", ".join(f"{a}->v{v}" for a, v in registry.aliases(item).items())
-            typer.echo(f"{item:<32} {'v' + str(latest):<8} {kind:<24} {aliases}".rstrip())
+            row = f"{item:<32} {'v' + str(latest.version):<8} {type(latest).__name__:<24} {aliases}"
+            typer.echo(row.rstrip())
+        _warn_corrupt(bad)
         return
     aliases = registry.aliases(name)
-    versions = registry.list_versions(name)
-    if not versions:
+    versions = registry.list_versions(name, bad=bad)
+    if not versions and not bad:
         registry.resolve(name)  # raises the not-found error with suggestions
     typer.echo(f"{'URI':<36} {'TYPE':<24} {'CREATED':<26} {'RUN':<40} PATH")
     for art in versions:
@@ -81,6 +116,7 @@ def list_(
         typer.echo(
             f"{uri:<36} {type(art).__name__:<24} {art.created_at!s:<26} {run:<40} {art.path}"
         )
+    _warn_corrupt(bad)
 
 
 @artifacts_app.command("show")
@@ -90,10 +126,21 @@ def show(ref: RefArg) -> None:
 
     import msgspec
 
-    name, selector = split_ref(ref)
-    artifact = _registry().resolve(name, selector)
+    from nemotron.kit.artifacts import resolve
+
+    artifact = resolve(ref)
     data = {"uri": artifact.uri, "type": type(artifact).__name__, **msgspec.to_builtins(artifact)}
     typer.echo(json.dumps(data, indent=2, default=str))
+
+
+def _lineage_id(ref: str) -> str:
+    """The lineage node id of REF: `Name:SEL` for a registry ref, the version a path holds."""
+    uri = _parse(ref)
+    if uri.name is not None:
+        return uri.short
+    from nemotron.kit.artifacts import resolve
+
+    return resolve(uri).uri
 
 
 @artifacts_app.command("lineage")
@@ -110,9 +157,9 @@ def lineage(
     """Show what REF was made from (or, with --descendants, what was made from it)."""
     from nemotron.kit.lineage import LineageGraph
 
-    name, selector = split_ref(ref)
-    target = f"{name}:{selector or 'latest'}"
+    target = _lineage_id(ref)
     graph = LineageGraph.from_registry(_registry())
+    _warn_corrupt(graph.skipped)
     direction: Literal["ancestors", "descendants"] = "descendants" if descendants else "ancestors"
     if fmt == "text":
         typer.echo(graph.to_text(target, direction))
@@ -124,10 +171,10 @@ def lineage(
 @artifacts_app.command("verify")
 def verify(ref: RefArg) -> None:
     """Recompute the content digest of REF's data and compare (exit 1 on mismatch)."""
-    name, selector = split_ref(ref)
-    registry = _registry()
-    artifact = registry.resolve(name, selector)
-    if registry.verify(name, artifact.version):
+    from nemotron.kit.artifacts import resolve, verify_digest
+
+    artifact: Artifact = resolve(ref)
+    if verify_digest(artifact):
         typer.echo(f"{artifact.uri}: OK ({artifact.digest})")
         return
     typer.echo(f"{artifact.uri}: digest MISMATCH: the data at {artifact.path} changed", err=True)
@@ -138,17 +185,28 @@ def verify(ref: RefArg) -> None:
 def alias(
     ref: RefArg,
     name: Annotated[str, typer.Argument(metavar="ALIAS", help="Alias to set (or remove).")],
-    remove: Annotated[bool, typer.Option("--remove", help="Remove ALIAS instead.")] = False,
+    remove: Annotated[
+        bool,
+        typer.Option(
+            "--remove",
+            help="Remove ALIAS instead (refused if REF names a version ALIAS does not point at).",
+        ),
+    ] = False,
 ) -> None:
     """Point ALIAS at REF's version (e.g. `alias Model:v3 best`), or remove it."""
-    artifact_name, selector = split_ref(ref)
+    from nemotron.kit.artifacts import ArtURI
+
+    artifact_name, selector = _version_of(ref, "alias")
     registry = _registry()
     if remove:
-        registry.untag(artifact_name, name)
-        typer.echo(f"removed alias {artifact_name}:{name}")
+        pinned = selector if isinstance(selector, int) else None
+        if pinned is None and selector != "latest":  # `Name:best` names the alias's own target
+            pinned = registry.version_number(artifact_name, selector)
+        registry.untag(artifact_name, name, pinned)
+        typer.echo(f"removed alias {ArtURI(artifact_name, name)}")
         return
     version = registry.alias(artifact_name, selector, name)
-    typer.echo(f"art://{artifact_name}:{name} -> v{version}")
+    typer.echo(f"{ArtURI(artifact_name, name)} -> v{version}")
 
 
 @artifacts_app.command("rm")
@@ -158,11 +216,26 @@ def rm(
         bool, typer.Option("--force", help="Also remove aliases pointing at the version.")
     ] = False,
 ) -> None:
-    """Delete one version (Name:vN or Name:ALIAS; its number is never reused)."""
-    name, selector = split_ref(ref)
-    if selector is None or selector == "latest":
-        raise BadRefError(ref, "name the version to delete explicitly")
+    """Delete one version (Name:vN or Name:ALIAS; its number is never reused).
+
+    A version whose record is corrupt can be deleted too (by number).
+    """
+    from nemotron.kit.artifacts import ArtURI, VersionInUseError
+
+    name, selector = _version_of(ref, "rm")
+    if selector == "latest":
+        raise UserError(
+            f"refusing to delete {clip(ref)!r}: name the version to delete explicitly "
+            "(Name:vN or Name:ALIAS); `nemotron artifacts list NAME` shows them"
+        )
     registry = _registry()
-    version = registry.resolve(name, selector).version
-    registry.delete(name, version, force=force)
-    typer.echo(f"deleted art://{name}:v{version}")
+    version = registry.version_number(name, selector)
+    try:
+        registry.delete(name, version, force=force)
+    except VersionInUseError as err:
+        fix = (
+            f"remove them first (`nemotron artifacts alias {name}:v{version} ALIAS --remove`) "
+            "or delete with --force"
+        )
+        raise VersionInUseError(err.name, err.version, err.aliases, fix) from None
+    typer.echo(f"deleted {ArtURI(name, version)}")

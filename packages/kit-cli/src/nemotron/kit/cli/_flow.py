@@ -105,16 +105,19 @@ def _check_input(item: ArtifactInput, cfg: Any) -> None:
         raise MissingInputError(item.key, value, item.type, "not set", fix)
     if not isinstance(value, str):
         raise MissingInputError(item.key, value, item.type, "expected an art:// URI or a path", fix)
-    if value.startswith("art://"):
-        from nemotron.kit.artifacts import Artifact
-        from nemotron.kit.artifacts.errors import UserError
+    from nemotron.kit.artifacts import ArtifactNotFoundError, parse_ref, resolve
+    from nemotron.kit.artifacts.errors import UserError
 
-        try:
-            Artifact.from_uri(value)
-        except UserError as err:
-            raise MissingInputError(item.key, value, item.type, str(err), fix) from err
-    elif "://" not in value and not Path(value).expanduser().exists():
-        raise MissingInputError(item.key, value, item.type, "no such file or folder", fix)
+    try:
+        uri = parse_ref(value)
+        if uri.path is not None and "://" in uri.path:
+            return  # remote data: checked where it is read
+        resolve(uri, item.type)
+    except ArtifactNotFoundError as err:
+        reason = "no such file or folder" if err.root is None else str(err)
+        raise MissingInputError(item.key, value, item.type, reason, fix) from err
+    except UserError as err:
+        raise MissingInputError(item.key, value, item.type, str(err), fix) from err
 
 
 def plan_stage(stage: Stage, options: StageOptions) -> StagePlan:
@@ -208,22 +211,10 @@ def _launch(plan: StagePlan, command_path: str, *, dry_run: bool = False) -> Any
     )
 
 
-def _produced(job_id: str) -> list[Any]:
-    """Artifacts whose producer run is this job (newest version of each name last)."""
+def _report_artifacts(job_id: str) -> None:
     from nemotron.kit.artifacts import get_registry
 
-    registry = get_registry()
-    found = []
-    for name in registry.list_names():
-        for artifact in registry.list_versions(name):
-            producer = getattr(artifact, "producer", None)
-            if producer is not None and producer.run_id == job_id:
-                found.append(artifact)
-    return found
-
-
-def _report_artifacts(job_id: str) -> None:
-    produced = _produced(job_id)
+    produced = get_registry().produced_by(job_id)
     if not produced:
         typer.echo(f"job {job_id} published no artifacts")
         return

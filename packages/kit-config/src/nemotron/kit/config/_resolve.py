@@ -1,8 +1,8 @@
 """Resolving interpolations: `${oc.env:...}`, key references and `${art:NAME,FIELD}`.
 
 `${art:NAME,FIELD}` reads the artifact named by `run.NAME` (an `art://` URI, a bare
-`Name:version`, or a path) or by a direct `art://...` URI, through kit-artifacts'
-`use_artifact`, which records it as an input of the current run. FIELD is `path` (the
+`Name:version`, or a path: kit-artifacts' `parse_ref` decides) or by a direct `art://...` URI,
+through kit-artifacts' `use_artifact` (`resolve` + recording it as an input of the current run). FIELD is `path` (the
 default), `version`, `uri`, any attribute of the artifact, or a key of its `metadata`.
 Nothing touches the registry until such an interpolation is actually resolved, and each
 config resolves a given reference once (so `latest` means one version for the whole config).
@@ -75,6 +75,7 @@ def _art_resolver(name: str, field: str = "path", *, _root_: Any, _node_: Any) -
 
 
 def _reference(name: str, root: Any, key: str) -> str:
+    """The reference `${art:NAME,...}` reads: a direct one, else the value of `run.NAME`."""
     if name.startswith("art://") or "/" in name:
         return name
     run = root.get("run") if isinstance(root, DictConfig) else None
@@ -85,9 +86,7 @@ def _reference(name: str, root: Any, key: str) -> str:
             f"${{art:{name},...}} needs `run.{name}` set to an artifact "
             f"(e.g. run.{name}: art://{name}:latest) or a direct art:// URI",
         )
-    if value.startswith("art://") or value.startswith(("/", ".", "~")) or "://" in value:
-        return value
-    return f"art://{value}"
+    return value  # kit-artifacts' parse_ref decides: art://, bare Name:vN, or a path
 
 
 def _field(artifact: Any, field: str, key: str, name: str) -> Any:

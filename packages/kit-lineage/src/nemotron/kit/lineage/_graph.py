@@ -15,7 +15,7 @@ from typing import Any, Literal
 import msgspec
 
 from nemotron.kit.artifacts import Artifact, InputDatasetInfo, Registry, get_registry
-from nemotron.kit.artifacts.errors import UserError
+from nemotron.kit.artifacts.errors import CorruptMetadataError, UserError
 from nemotron.kit.lineage._ids import (
     artifact_id,
     input_id,
@@ -81,6 +81,8 @@ class LineageGraph:
         self.nodes: dict[str, LineageNode] = {n.id: n for n in nodes}
         self.runs: dict[str, RunRecord] = {r.run_id: r for r in runs}
         self._registry = registry
+        self.skipped: list[CorruptMetadataError] = []
+        """Corrupt registry records `from_registry` left out (each names its file)."""
         for node in list(self.nodes.values()):
             for ref in node.inputs:
                 if ref not in self.nodes:
@@ -95,8 +97,9 @@ class LineageGraph:
         """Scan every version of `registry` (default: the current one) and its run records."""
         registry = registry or get_registry()
         nodes: list[LineageNode] = []
+        skipped: list[CorruptMetadataError] = []
         for name in registry.list_names():
-            for artifact in registry.list_versions(name):
+            for artifact in registry.list_versions(name, bad=skipped):
                 nodes.append(_artifact_node(artifact))
                 nodes.extend(
                     _source_node(i)
@@ -104,7 +107,9 @@ class LineageGraph:
                     if isinstance(i, InputDatasetInfo)
                 )
         runs = load_run_records(registry)
-        return cls(nodes, runs, registry)
+        graph = cls(nodes, runs, registry)
+        graph.skipped = skipped
+        return graph
 
     def node(self, ref: str) -> LineageNode:
         """The node for `Name:vN`, `art://Name:vN`, `Name:alias`, `Name:latest` or `source:URI`."""

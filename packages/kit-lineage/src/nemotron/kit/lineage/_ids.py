@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import msgspec
 
-from nemotron.kit.artifacts import Artifact, ArtifactRef, InputDatasetInfo
+from nemotron.kit.artifacts import Artifact, ArtifactRef, InputDatasetInfo, UserError, parse_ref
 
 __all__ = ["artifact_id", "input_id", "lineage_inputs", "normalize_ref", "source_id"]
 
@@ -34,12 +34,15 @@ def input_id(item: ArtifactRef | InputDatasetInfo) -> str:
 
 
 def normalize_ref(ref: str) -> str:
-    """`art://Name:v3`, `Name:3`, `Name:v3` -> `Name:v3`; other selectors are returned as given."""
-    body = ref.removeprefix("art://")
-    name, sep, tag = body.rpartition(":")
-    if sep and tag.removeprefix("v").isdigit():
-        return f"{name}:v{int(tag.removeprefix('v'))}"
-    return body
+    """A node id from a reference: `art://Name:3`, `Name:v3` -> `Name:v3`; `Name` ->
+    `Name:latest`; `art:///abs/path` -> `path:/abs/path`; node ids and unparsable text as given."""
+    if ref.startswith(("source:", "path:")):
+        return ref
+    try:
+        uri = parse_ref(ref)
+    except UserError:
+        return ref.removeprefix("art://")
+    return uri.short if uri.name is not None else f"path:{uri.path}"
 
 
 def lineage_inputs(artifact: Artifact) -> list[ArtifactRef | InputDatasetInfo]:

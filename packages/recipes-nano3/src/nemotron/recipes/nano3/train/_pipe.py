@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nemotron.kit.artifacts import InvalidURIError, parse_uri
+from nemotron.kit.artifacts import ArtURI, InvalidURIError, parse_ref
 from nemotron.recipes.nano3.train.errors import StageConfigError, StageFailedError
 
 __all__ = ["PipeStep", "pipe_outputs", "plan_pipe", "render_pipe_lineage", "run_pipe"]
@@ -94,12 +94,12 @@ def _pin(cfg: Any, key: str, alias: str, config_file: Path) -> str:
         problem = f"is {value!r}, not an art:// URI"
     else:
         try:
-            uri = parse_uri(value)
+            uri = parse_ref(value)
         except InvalidURIError as err:
             problem = f"is {value!r}: {err.reason}"
         else:
             if uri.name is not None:
-                return f"art://{uri.name}:{alias}"
+                return str(ArtURI(uri.name, alias))
             problem = f"is {value!r}, a path: the pipe can only pin a registry name to its alias"
     raise StageConfigError(
         key, problem, "give the pipe stages art://NAME inputs", source=str(config_file)

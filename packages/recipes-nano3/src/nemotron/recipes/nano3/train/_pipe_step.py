@@ -21,12 +21,10 @@ def alias_run_outputs(run_id: str, alias: str) -> list[str]:
 
     registry = get_registry()
     pinned = []
-    for name in registry.list_names():
-        for artifact in registry.list_versions(name):
-            producer = artifact.producer
-            if producer is not None and producer.run_id == run_id and artifact.version:
-                registry.alias(name, artifact.version, alias)
-                pinned.append(f"art://{name}:v{artifact.version}")
+    for artifact in registry.produced_by(run_id):
+        assert artifact.name is not None  # produced_by returns published versions
+        registry.alias(artifact.name, artifact.version, alias)
+        pinned.append(artifact.uri)
     return pinned
 
 
