@@ -201,6 +201,49 @@ def test_check_env_reports_every_problem_at_once(write_env) -> None:
     ]
 
 
+def test_check_env_lists_every_problem_of_every_profile(write_env) -> None:
+    write_env(
+        """
+        [many]
+        executor = "slurm"
+        nodez = 2
+        acount = "x"
+        time = 5
+        nodes = 0
+        gpus_per_node = -1
+        [tunnel]
+        executor = "slurm"
+        tunnel = "ssh"
+        [fine]
+        executor = "slurm"
+        tunnel = "ssh"
+        host = "login"
+        """
+    )
+    problems = check_env()
+    assert sorted((p.profile, p.key) for p in problems) == [
+        ("many", "acount"),
+        ("many", "gpus_per_node"),
+        ("many", "nodes"),
+        ("many", "nodez"),
+        ("many", "time"),
+        ("tunnel", "host"),
+    ]
+    with pytest.raises(ProfileValueError, match='tunnel = "ssh" needs host'):
+        load_env_profile("tunnel")
+    write_env("[many]\nnodes = 0\ngpus_per_node = -1\nnodez = 1\n")
+    assert sorted(str(p.key) for p in check_env()) == ["gpus_per_node", "nodes", "nodez"]
+
+
+def test_binary_env_file_is_one_line(project: Path) -> None:
+    (project / "env.toml").write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff")
+    with pytest.raises(EnvFileError) as info:
+        load_env()
+    message = str(info.value)
+    assert "not a UTF-8 text file (byte 0 is 0x89)" in message and "\n" not in message
+    assert [str(p) for p in check_env()] == [message]
+
+
 def test_edits_keep_comments(write_env) -> None:
     path = write_env(CLUSTER)
     env = load_env()

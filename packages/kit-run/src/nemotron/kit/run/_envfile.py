@@ -27,6 +27,7 @@ from nemotron.kit.run._profiles import (
     CliSettings,
     DGXCloudProfile,
     Profile,
+    SlurmProfile,
     WandbSettings,
     field_names,
 )
@@ -85,26 +86,38 @@ class EnvFile:
         return self._resolve(name, [])
 
     def profile(self, name: str) -> Profile:
-        """The typed, validated profile `name`."""
+        """The typed, validated profile `name` (raises its first problem)."""
+        profile, problems = self._profile_and_problems(name)
+        if problems:
+            raise problems[0]
+        assert profile is not None
+        return profile
+
+    def _profile_and_problems(self, name: str) -> tuple[Profile | None, list[RunConfigError]]:
+        """The profile and every problem in it: each unknown key, each bad value, each range."""
         data = self.raw_profile(name)
         kind = data.pop("executor", "local")
         if kind not in PROFILE_TYPES:
-            raise ProfileValueError(
-                name,
-                "executor",
-                self.path,
-                f"unknown executor {kind!r}; use one of {', '.join(EXECUTOR_KINDS)}",
-            )
+            problem = f"unknown executor {kind!r}; use one of {', '.join(EXECUTOR_KINDS)}"
+            return None, [ProfileValueError(name, "executor", self.path, problem)]
         cls = PROFILE_TYPES[kind]
         data["name"] = name
-        _check_keys(data, cls, name, self.path, kind)
-        try:
-            profile: Profile = msgspec.convert({"executor": kind, **data}, type=Profile)
-        except msgspec.ValidationError as err:
-            key, problem = _split_msgspec_error(str(err))
-            raise ProfileValueError(name, key, self.path, problem) from None
-        _check_ranges(profile, self.path)
-        return profile
+        problems: list[RunConfigError] = []
+        for err in _unknown_keys(data, cls, name, self.path, kind):
+            problems.append(err)
+            data.pop(err.key)
+        for _ in range(len(data) + 1):  # msgspec stops at the first bad value: drop it, retry
+            try:
+                profile: Profile = msgspec.convert({"executor": kind, **data}, type=Profile)
+            except msgspec.ValidationError as err:
+                key, problem = _split_msgspec_error(str(err))
+                problems.append(ProfileValueError(name, key, self.path, problem))
+                if key.split(".")[0] not in data or key == "name":
+                    return None, problems
+                data.pop(key.split(".")[0])
+            else:
+                return profile, [*problems, *_range_problems(profile, self.path)]
+        return None, problems
 
     def set_value(self, profile: str, key: str, value: Any) -> None:
         """Set `key` in table `profile` (created if missing), keeping comments and layout."""
@@ -128,9 +141,10 @@ class EnvFile:
         problems: list[EnvProblem] = []
         for name in self.profile_names:
             try:
-                self.profile(name)
+                errors = self._profile_and_problems(name)[1]
             except RunConfigError as err:
-                problems.append(EnvProblem(name, getattr(err, "key", None), str(err)))
+                errors = [err]
+            problems.extend(EnvProblem(name, getattr(e, "key", None), str(e)) for e in errors)
         for table, cls in SPECIAL_TABLES.items():
             try:
                 self._special(table, cls)
@@ -191,7 +205,8 @@ class EnvFile:
         if not _is_table(data):
             raise ProfileValueError(table, table, self.path, "must be a table")
         raw = data.unwrap()
-        _check_keys(raw, cls, table, self.path, f"[{table}]")
+        for err in _unknown_keys(raw, cls, table, self.path, f"[{table}]"):
+            raise err
         try:
             return msgspec.convert(raw, type=cls)
         except msgspec.ValidationError as err:
@@ -213,10 +228,11 @@ def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _check_keys(
+def _unknown_keys(
     data: dict[str, Any], cls: type[msgspec.Struct], profile: str, path: Path | None, kind: str
-) -> None:
+) -> list[UnknownProfileKeyError]:
     known = [f for f in field_names(cls) if f != "name"]
+    found = []
     for key in data:
         if key == "name" and cls in PROFILE_TYPES.values():
             continue
@@ -226,30 +242,36 @@ def _check_keys(
             suggestion = close[0] if close else None
             if suggestion is None and other:
                 suggestion = f'executor = "{other[0]}" (which has {key!r})'
-            raise UnknownProfileKeyError(profile, key, path, suggestion, kind)
+            found.append(UnknownProfileKeyError(profile, key, path, suggestion, kind))
+    return found
 
 
-def _check_ranges(profile: BaseProfile, path: Path | None) -> None:
+def _range_problems(profile: BaseProfile, path: Path | None) -> list[RunConfigError]:
+    """Values of the right type that still cannot work, each one a problem."""
+    found: list[RunConfigError] = []
+
+    def problem(key: str, text: str) -> None:
+        found.append(ProfileValueError(profile.name, key, path, text))
+
     for key in ("nodes", "ntasks_per_node"):
         if getattr(profile, key) < 1:
-            raise ProfileValueError(profile.name, key, path, "must be at least 1")
+            problem(key, "must be at least 1")
     if profile.gpus_per_node < 0:
-        raise ProfileValueError(profile.name, "gpus_per_node", path, "must be 0 or more")
+        problem("gpus_per_node", "must be 0 or more")
     required_image = ("docker", "lepton", "dgxcloud")
     kind = type(profile).__struct_config__.tag
     if kind in required_image and not profile.container_image:
-        raise ProfileValueError(
-            profile.name, "container_image", path, f"a {kind} profile needs an image"
-        )
+        problem("container_image", f"a {kind} profile needs an image")
+    if isinstance(profile, SlurmProfile) and profile.tunnel == "ssh" and not profile.host:
+        problem("host", 'tunnel = "ssh" needs host = "login-node" (or an ~/.ssh/config Host)')
     if isinstance(profile, DGXCloudProfile) and not any(
         profile.pvc_nemo_run_dir.startswith(pvc.get("path", "\0")) for pvc in profile.pvcs
     ):
-        raise ProfileValueError(
-            profile.name,
+        problem(
             "pvcs",
-            path,
             f"no entry of pvcs has a path holding pvc_nemo_run_dir {profile.pvc_nemo_run_dir!r}",
         )
+    return found
 
 
 def _split_msgspec_error(message: str) -> tuple[str, str]:
@@ -273,6 +295,12 @@ def load_env(path: str | os.PathLike[str] | None = None) -> EnvFile:
         )
     try:
         document = tomlkit.parse(found.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise EnvFileError(
+            f"{found}: not a UTF-8 text file (byte {err.start} is {err.object[err.start]:#04x}); "
+            "env.toml must be TOML text: check the path or recreate the file",
+            found,
+        ) from None
     except TOMLKitError as err:
         raise EnvFileError(f"{found}: not valid TOML: {err}", found) from None
     except OSError as err:
