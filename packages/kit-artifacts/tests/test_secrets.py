@@ -111,7 +111,7 @@ def test_redact_text_keeps_layout_comments_and_interpolations() -> None:
         "ref: ${oc.env:HF_TOKEN}\nmax_tokens: 5\nnote: hf_abcdef123\n"
     )
     assert redact_text(text, ENV) == (
-        'a = 1\napi_key = "***"  # comment\n  password: ***\r\n'
+        'a = 1\napi_key = "***"  # comment\n  password: "***"\r\n'
         "ref: ${oc.env:HF_TOKEN}\nmax_tokens: 5\nnote: ***\n"
     )
 

@@ -218,3 +218,18 @@ def test_reference_to_missing_key(tmp_path: Path) -> None:
     cfg = load_config(write(tmp_path, "c.yaml", "a: ${nope.key}\n"))
     with pytest.raises(InterpolationError, match=r"config key 'a': .*nope\.key"):
         resolve_to_container(cfg)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("c.toml", "a = 1\nb = '${a}'\n"),
+        ("c.json", '{"a": 1, "b": "${a}"}'),
+        ("c.cfg", "a: 1\nb: ${a}\n"),
+    ],
+)
+def test_load_omegaconf_yaml_reads_every_listed_format(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    cfg = load_omegaconf_yaml(write(tmp_path, name, text))
+    assert cfg.b == 1

@@ -71,7 +71,7 @@ def test_redact_masks_secret_keys_and_env_values(secrets_env: None) -> None:
 def test_redact_text_keeps_layout() -> None:
     text = 'a = 1\napi_key = "xyz"  # comment\n  password: hunter22\nref: ${oc.env:HF_TOKEN}\n'
     assert redact_text(text, environ={}) == (
-        'a = 1\napi_key = "***"  # comment\n  password: ***\nref: ${oc.env:HF_TOKEN}\n'
+        'a = 1\napi_key = "***"  # comment\n  password: "***"\nref: ${oc.env:HF_TOKEN}\n'
     )
 
 
@@ -103,7 +103,7 @@ def test_save_resolved_writes_three_files_without_secrets(
     assert digest in (out / "resolved.yaml").read_text().splitlines()[0]
 
     original = (out / "original.yaml").read_text()
-    assert "api_key: ***   # never saved" in original
+    assert 'api_key: "***"   # never saved' in original
     assert "hf_token: ${oc.env:HF_TOKEN}" in original
     assert yaml.safe_load((out / "overrides.yaml").read_text()) == [
         "wandb.project=other",
@@ -139,3 +139,44 @@ def test_saving_replaces_files_atomically(tmp_path: Path) -> None:
     save_resolved({"a": 2}, tmp_path)
     assert yaml.safe_load((tmp_path / "resolved.yaml").read_text()) == {"a": 2}
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+SECRET = "sekret-value-0123456789"
+LAYOUTS = {
+    "block.yaml": f"lr: 1\nwandb:\n  project: p  # kept\n  api_key: {SECRET}\n",
+    "flow.yaml": f"lr: 1\nwandb: {{api_key: {SECRET}, project: p}}\n",
+    "list.yaml": f"lr: 1\nservers:\n  - name: a\n    password: {SECRET}\n  - {{name: b, token: {SECRET}}}\n",
+    "folded.yaml": f"lr: 1\nhf_token: >\n  {SECRET}\n",
+    "literal.yaml": f"lr: 1\ntrain:\n  tokenizer_extra:\n    hf_token: |-\n      {SECRET}\n",
+    "quoted-key.yaml": f'lr: 1\n"api_key": "{SECRET}"\n',
+    "one-line.json": f'{{"lr": 1, "wandb": {{"api_key": "{SECRET}", "project": "p"}}}}',
+    "pretty.json": f'{{\n  "lr": 1,\n  "hf_token": "{SECRET}"\n}}\n',
+    "table.toml": f'lr = 1\n[wandb]\napi_key = "{SECRET}"  # x\nproject = "p"\n',
+    "inline.toml": f'lr = 1\nwandb = {{ api_key = "{SECRET}", project = "p" }}\n',
+    "array.toml": f'lr = 1\n[[servers]]\nname = "a"\npassword = """\n{SECRET}"""\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_no_layout_hides_a_secret_from_saved_files(tmp_path: Path, name: str) -> None:
+    source = tmp_path / name
+    source.write_text(LAYOUTS[name])
+    out = tmp_path / "saved"
+    save_resolved(load_config(source), out, source=source, overrides=[f"+token={SECRET}"])
+    written = sorted(p.name for p in out.iterdir())
+    assert written == sorted(["resolved.yaml", "overrides.yaml", f"original{source.suffix}"])
+    for file in out.iterdir():
+        assert SECRET not in file.read_text(), f"{file.name} leaks the secret"
+    original = load_config(out / f"original{source.suffix}")
+    assert original.lr == 1  # still the same config, secrets masked
+    assert "***" in (out / f"original{source.suffix}").read_text()
+
+
+def test_plain_layouts_keep_comments_and_interpolations(tmp_path: Path) -> None:
+    from nemotron.kit.config import redact_config_text
+
+    text = f"a: 1  # note\nwandb:\n  api_key: {SECRET}\n  hf_token: ${{oc.env:HF_TOKEN}}\n"
+    assert redact_config_text(text, "yaml") == text.replace(SECRET, '"***"')
+    flow = redact_config_text(f"wandb: {{api_key: {SECRET}, k: '${{oc.env:X}}'}}\n", "yaml")
+    assert flow.startswith("# secrets masked as ***; re-written") and "${oc.env:X}" in flow
+    assert redact_config_text("not: [valid", "yaml") == "not: [valid"

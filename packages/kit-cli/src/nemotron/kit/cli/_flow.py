@@ -12,7 +12,6 @@ on the job side, secrets masked) is shipped with the job as a kit-run `JobFile`,
 
 from __future__ import annotations
 
-import re
 import shlex
 import sys
 from pathlib import Path
@@ -24,8 +23,6 @@ from nemotron.kit.cli._stage import ArtifactInput, Stage, StageOptions
 from nemotron.kit.cli.errors import MissingInputError
 
 __all__ = ["StagePlan", "plan_stage", "run_stage", "shipped_config"]
-
-_INTERPOLATION = re.compile(r"^\$\{.*\}$", re.DOTALL)
 
 
 class StagePlan:
@@ -60,7 +57,7 @@ def shipped_config(config_file: Path) -> tuple[str, list[str]]:
 
     `defaults:` are merged; interpolations stay as written (they resolve on the job side).
     A secret-named key keeps an interpolation (`${oc.env:HF_TOKEN}`: the value travels as an
-    environment variable) and has a literal value masked as `***`.
+    environment variable) and has a literal value masked as `***` (kit-artifacts' `redact`).
     """
     import yaml
     from omegaconf import OmegaConf
@@ -69,22 +66,10 @@ def shipped_config(config_file: Path) -> tuple[str, list[str]]:
     from nemotron.kit.config import load_config
 
     masked: list[str] = []
-
-    def clean(value: Any, key: str) -> Any:
-        if isinstance(value, dict):
-            return {k: clean(v, f"{key}.{k}" if key else str(k)) for k, v in value.items()}
-        if isinstance(value, list):
-            return [clean(v, f"{key}[{i}]") for i, v in enumerate(value)]
-        if isinstance(value, str) and _INTERPOLATION.match(value):
-            return value
-        if key and secrets.is_secret_key(key.rsplit("[", 1)[0]) and value not in (None, ""):
-            masked.append(key)
-            return secrets.MASK
-        return secrets.redact(value)
-
     data = OmegaConf.to_container(load_config(config_file), resolve=False)
     header = f"# composed from {config_file.name} by nemotron; secrets masked as ***\n"
-    return header + yaml.safe_dump(clean(data, ""), sort_keys=False), masked
+    clean = secrets.redact(data, masked=masked)
+    return header + yaml.safe_dump(clean, sort_keys=False), masked
 
 
 def _check_input(item: ArtifactInput, cfg: Any) -> None:

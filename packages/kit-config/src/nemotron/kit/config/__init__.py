@@ -10,6 +10,7 @@
   `compose(Config, file, overrides)` is the unvalidated DictConfig `cli()` builds first.
 - `resolve_to_container(cfg)`: plain data, interpolation errors as one-line UserErrors.
 - `save_resolved(cfg, folder, ...)`: what a run used, secrets masked; returns its digest.
+- `redact(data)` / `redact_config_text(text, fmt)`: the one redaction for every file written.
 
 hydra-core is imported only when overrides are applied.
 """
@@ -20,7 +21,7 @@ from nemotron.kit.config._loading import load_config, load_omegaconf_yaml
 from nemotron.kit.config._overrides import apply_hydra_overrides, parse_override
 from nemotron.kit.config._resolve import register_resolvers, resolve_to_container
 from nemotron.kit.config._save import config_digest, save_resolved
-from nemotron.kit.config._secrets import redact
+from nemotron.kit.config._secrets import redact, redact_config_text
 from nemotron.kit.config._typed import to_typed
 
 register_resolvers()
@@ -36,6 +37,7 @@ __all__ = [
     "load_omegaconf_yaml",
     "parse_override",
     "redact",
+    "redact_config_text",
     "redact_text",
     "resolve_to_container",
     "save_resolved",

@@ -49,8 +49,10 @@ def load_config(path: str | Path) -> DictConfig:
 
 
 def load_omegaconf_yaml(path: str | Path) -> DictConfig:
-    """Load a YAML config (whatever its suffix) into a DictConfig, following `defaults:`."""
-    return _load_tree(Path(path), "yaml", ())
+    """Load a config into a DictConfig, following `defaults:`: TOML and JSON by their suffix,
+    YAML otherwise (any other suffix is read as YAML)."""
+    file = Path(path)
+    return _load_tree(file, FORMATS.get(file.suffix.lower(), "yaml"), ())
 
 
 def _load_tree(file: Path, fmt: str, chain: tuple[Path, ...]) -> DictConfig:
@@ -116,6 +118,16 @@ def _parse(file: Path, fmt: str) -> tuple[Any, dict[KeyPath, int]]:
         raise ConfigFileError(str(file), "no such config file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigFileError(str(file), f"cannot be read: {exc}") from exc
+    return parse_text(text, fmt, file)
+
+
+def parse_text(text: str, fmt: str, file: Path | str = "<text>") -> tuple[Any, dict[KeyPath, int]]:
+    """Parse config text (`fmt`: "yaml", "toml" or "json") into plain data and key lines.
+
+    Raises:
+        ConfigSyntaxError: the text does not parse (naming `file`:line:col).
+    """
+    file = Path(file)
     if fmt == "yaml":
         return _parse_yaml(file, text)
     if fmt == "toml":

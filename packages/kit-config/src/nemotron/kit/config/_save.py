@@ -13,9 +13,10 @@ from typing import Any
 import yaml
 from omegaconf import DictConfig, ListConfig
 
-from nemotron.kit.artifacts.secrets import redact_argv, redact_text
+from nemotron.kit.artifacts.secrets import redact_argv
+from nemotron.kit.config._loading import FORMATS
 from nemotron.kit.config._resolve import resolve_to_container
-from nemotron.kit.config._secrets import redact
+from nemotron.kit.config._secrets import redact, redact_config_text
 
 RESOLVED_FILE = "resolved.yaml"
 OVERRIDES_FILE = "overrides.yaml"
@@ -73,7 +74,8 @@ def save_resolved(
     _write_atomic(out / RESOLVED_FILE, header + yaml.safe_dump(clean, sort_keys=False))
     if source is not None:
         src = Path(source)
-        text = redact_text(src.read_text(encoding="utf-8"))
+        fmt = FORMATS.get(src.suffix.lower(), "yaml")
+        text = redact_config_text(src.read_text(encoding="utf-8"), fmt)
         _write_atomic(out / f"{ORIGINAL_STEM}{src.suffix}", text)
     override_list = redact_argv(overrides)
     _write_atomic(out / OVERRIDES_FILE, yaml.safe_dump(override_list, sort_keys=False))
