@@ -102,8 +102,30 @@ def test_only_the_meta_package_ships_the_shared_parents() -> None:
         assert not (src / "__init__.py").exists(), member.name
         assert not (src / "kit" / "__init__.py").exists(), member.name
     facade = (ROOT / "src" / "nemotron" / "kit" / "__init__.py").read_text()
-    assert "pkgutil.extend_path(__path__, __name__)" in facade
+    assert "__path__ = _extend_path(__path__, __name__)" in facade
     assert not (ROOT / "src" / "nemotron" / "__init__.py").exists()
+
+
+def test_the_path_is_what_pkgutil_would_make_it(fresh: SimpleNamespace) -> None:
+    fresh.run(
+        """
+        import pkgutil
+        import nemotron.kit as kit
+        assert len(kit.__path__) > 1, kit.__path__
+        assert kit.__path__ == pkgutil.extend_path(kit.__path__[:1], "nemotron.kit")
+        """
+    )
+
+
+def test_importing_artifacts_through_the_facade_stays_light(fresh: SimpleNamespace) -> None:
+    fresh.run(
+        """
+        import sys
+        import nemotron.kit.artifacts
+        heavy = {"typing", "re", "pkgutil", "importlib.util", "types"} & set(sys.modules)
+        assert not heavy, heavy
+        """
+    )
 
 
 def test_all_lists_exactly_the_seed_api(fresh: SimpleNamespace) -> None:

@@ -105,3 +105,18 @@ def test_version_lists_kit_packages(cli: Cli) -> None:
     result = cli("version")
     assert result.code == 0
     assert "kit-cli 0.1.0" in result.out
+
+
+def test_version_option_lists_every_package(cli: Cli) -> None:
+    result = cli("--version")
+    assert result.code == 0, result.err
+    names = [line.split()[0] for line in result.out.splitlines()]
+    assert names[:6] == [
+        "nemotron",
+        "kit-cli",
+        "kit-artifacts",
+        "kit-config",
+        "kit-run",
+        "kit-lineage",
+    ]
+    assert "demo-recipes" in names

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from nemotron.kit.cli._stage import Stage
+
 Cli = Callable[..., Any]
 
 SLURM_ENV = """
@@ -230,3 +232,33 @@ def test_failing_local_job_exits_1_with_one_line(cli: Cli) -> None:
     assert result.code == 1, (result.out, result.err)
     assert "demo prep failed on purpose" in result.out + result.err
     assert result.err.strip().splitlines()[-1].startswith("Error: ")
+
+
+@pytest.mark.slow
+def test_jobs_list_is_aligned_and_leaves_dry_runs_out(cli: Cli, workdir: Path) -> None:
+    (workdir / "env.toml").write_text(SLURM_ENV + "\n[a-rather-long-local-profile-name]\n")
+    dry = cli("demo", "data", "prep", "run", "-r", "cluster", "--dry-run")
+    assert dry.code == 0, dry.err
+    run = cli("demo", "data", "prep", "run", "rows=2", "-r", "a-rather-long-local-profile-name")
+    assert run.code == 0, run.err
+
+    listing = cli("jobs", "list").out.splitlines()
+    assert len(listing) == 2 and "DRY_RUN" not in listing[1]
+    header, row = listing
+    assert row.index("SUCCEEDED") == header.index("STATE")
+    assert row.index("a-rather-long-local-profile-name") == header.index("PROFILE")
+
+    every = cli("jobs", "list", "--all").out.splitlines()
+    assert len(every) == 3 and "DRY_RUN" in every[2]  # newest first: the dry run came first
+    assert every[2].index("DRY_RUN") == every[0].index("STATE")
+    assert every[2].rindex(" ") + 1 == every[0].index("CREATED")
+
+
+def test_config_descriptions_end_where_the_comment_block_ends(workdir: Path) -> None:
+    folder = workdir / "cfgs"
+    folder.mkdir()
+    (folder / "long.yaml").write_text(
+        "# First part of a sentence, on a cluster:\n# the rest.\nx: 1\n"
+    )
+    stage = Stage(name="s", module="m", config_dir=folder)
+    assert stage.config_description("long") == "First part of a sentence, on a cluster: the rest."

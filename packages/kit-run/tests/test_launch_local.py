@@ -76,7 +76,8 @@ def test_local_attached_keeps_env_and_records(write_env, script, monkeypatch, pr
     assert job.folder == project / ".nemotron" / "jobs" / job.id
     record = json.loads((job.folder / "job.json").read_text())
     assert record["command"][-3:] == [path, "a", "b"] and record["profile"] == "dev"
-    assert record["experiment_id"] and record["executor_summary"]["type"] == "LocalExecutor"
+    assert record["experiment_id"] is None and record["pid"] and record["stage_pid"]
+    assert record["started_at"] and record["ended_at"] and record["exit_code"] == 0
     assert (job.folder / "resolved.yaml").is_file() and record["config_digest"].startswith(
         "sha256:"
     )

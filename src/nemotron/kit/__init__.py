@@ -3,20 +3,34 @@
 `from nemotron.kit import cli, PretrainBlendsArtifact` works with the meta-package installed.
 Names are imported on first access, so `import nemotron.kit` stays instant. The package path is
 extended pkgutil-style so the members' namespace portions (`nemotron.kit.artifacts`, ...) stay
-importable beside this regular package.
+importable beside this regular package: `_extend_path` does what `pkgutil.extend_path` does for
+folders, without importing pkgutil (which imports typing, re and importlib.util: more than the
+rest of `import nemotron.kit.artifacts` together).
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+import os
 import sys
-import types
-from typing import TYPE_CHECKING, Any
 
-__path__ = pkgutil.extend_path(__path__, __name__)
 
+def _extend_path(path: list[str], name: str) -> list[str]:
+    """`path` plus the `kit` folder inside every other portion of the `nemotron` namespace."""
+    parent, _, last = name.rpartition(".")
+    extended = list(path)
+    for entry in getattr(sys.modules.get(parent), "__path__", ()):
+        portion = os.path.join(entry, last)
+        if portion not in extended and os.path.isdir(portion):
+            extended.append(portion)
+    return extended
+
+
+__path__ = _extend_path(__path__, __name__)
+
+TYPE_CHECKING = False  # not `from typing import ...`: typing alone costs more than this module
 if TYPE_CHECKING:
+    from typing import Any
+
     from nemotron.kit.artifacts import (
         Artifact,
         InputDatasetInfo,
@@ -68,6 +82,8 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
     return getattr(importlib.import_module(module), name)
 
 
@@ -75,7 +91,7 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-class _Facade(types.ModuleType):
+class _Facade(type(sys)):  # type: ignore[misc]  # types.ModuleType, without importing types
     """Keeps facade names bound to their functions when a same-named submodule is imported.
 
     Importing `nemotron.kit.cli` (the CLI package) makes the import system set the attribute
@@ -84,7 +100,7 @@ class _Facade(types.ModuleType):
     """
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in _EXPORTS and isinstance(value, types.ModuleType):
+        if name in _EXPORTS and isinstance(value, type(sys)):
             return
         super().__setattr__(name, value)
 

@@ -59,6 +59,7 @@ from nemotron.kit.artifacts.errors import (
     VersionInUseError,
     VersionNotFoundError,
 )
+from nemotron.kit.artifacts.publish_point import pass_publish_point
 from nemotron.kit.artifacts.secrets import redact
 
 ROOT_ENV = "NEMOTRON_ARTIFACTS_ROOT"
@@ -205,6 +206,7 @@ class Registry:
         if copy and not os.path.exists(source):
             raise ArtifactNotFoundError(source, root=None)
         record = encode(artifact, name=name, version=None, path=stored_path)
+        pass_publish_point()
         try:
             first = self._pointer(name) + 1
             n = self.store.publish(name, record, source if copy else None, first)
@@ -234,6 +236,7 @@ class Registry:
         alias = check_alias(alias)
         n = self.resolve(name, version).version
         assert n is not None
+        pass_publish_point()
         with _writing(self.root, f"setting alias {alias!r} of {name!r}"):
             self.store.write_atomic(f"{name}/aliases/{alias}", f"{n}\n".encode())
         return n

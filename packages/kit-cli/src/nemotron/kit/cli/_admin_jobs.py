@@ -23,18 +23,25 @@ JobIdArg = Annotated[
 @jobs_app.command("list")
 def list_(
     limit: Annotated[int, typer.Option("-n", "--limit", help="Show at most this many jobs.")] = 20,
+    all_: Annotated[
+        bool, typer.Option("-a", "--all", help="Also list dry runs (state DRY_RUN).")
+    ] = False,
 ) -> None:
-    """List recorded jobs, newest first (state as last recorded)."""
+    """List recorded jobs, newest first; local jobs' states are checked against their processes."""
     from nemotron.kit.run import list_jobs
 
-    jobs = list_jobs()
+    jobs = [j for j in list_jobs() if all_ or j.state != "DRY_RUN"][:limit]
     if not jobs:
         typer.echo("no jobs recorded yet (stages record them under .nemotron/jobs)")
         return
-    typer.echo(f"{'JOB ID':<44} {'PROFILE':<14} {'STATE':<10} CREATED")
-    for job in jobs[:limit]:
-        rec = job.record
-        typer.echo(f"{rec.id:<44} {rec.profile:<14} {rec.state:<10} {rec.created_at}")
+    rows = [("JOB ID", "PROFILE", "STATE", "CREATED")]
+    for job in jobs:
+        state = job.status() if job.record.executor == "local" else job.state
+        rows.append((job.id, job.record.profile, state, job.record.created_at))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        typer.echo("  ".join([*cells, row[3]]))
 
 
 @jobs_app.command("status")
@@ -85,5 +92,9 @@ def cancel(job_id: JobIdArg) -> None:
 
     job = get_job(job_id)
     before = job.status()
-    job.cancel()
-    typer.echo(f"{job_id}: {'already ' + before if before == job.state else 'cancelled'}")
+    if before in ("SUCCEEDED", "FAILED", "CANCELLED", "DRY_RUN"):
+        typer.echo(f"{job_id}: already {before}")
+    elif job.cancel():
+        typer.echo(f"{job_id}: cancelled")
+    else:
+        typer.echo(f"{job_id}: past its publish point; left to finish its publish")

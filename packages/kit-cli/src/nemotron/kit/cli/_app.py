@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import Annotated
 
 import typer
 from typer._click import exceptions as click_exceptions
@@ -40,17 +41,51 @@ app.add_typer(jobs_app, name="jobs", rich_help_panel=_ADMIN_PANEL)
 app.add_typer(env_app, name="env", rich_help_panel=_ADMIN_PANEL)
 
 
+_KIT_DISTRIBUTIONS = (
+    "nemotron",
+    "kit-cli",
+    "kit-artifacts",
+    "kit-config",
+    "kit-run",
+    "kit-lineage",
+)
+
+
 @app.command(rich_help_panel=_ADMIN_PANEL)
 def version() -> None:
-    """Print the versions of the installed kit packages."""
+    """Print the versions of the installed kit packages and recipe packages."""
     from importlib.metadata import PackageNotFoundError
     from importlib.metadata import version as dist_version
 
-    for dist in ("kit-cli", "kit-artifacts", "kit-config", "kit-run", "kit-lineage"):
+    from nemotron.kit.cli._discovery import recipe_entry_points
+
+    recipes = sorted({entry.distribution for entry in recipe_entry_points()})
+    for dist in (*_KIT_DISTRIBUTIONS, *(r for r in recipes if r not in _KIT_DISTRIBUTIONS)):
         try:
             typer.echo(f"{dist} {dist_version(dist)}")
         except PackageNotFoundError:
             typer.echo(f"{dist} (not installed)")
+
+
+def _version_option(value: bool) -> None:
+    if value:
+        version()
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print every kit and recipe package's version and exit.",
+            callback=_version_option,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Reproducible LLM training recipes: data prep -> pretrain -> SFT -> RL."""
 
 
 def _usage_error_line(err: click_exceptions.UsageError) -> str:

@@ -95,13 +95,18 @@ class Stage:
         )
 
     def config_description(self, name: str) -> str:
-        """The first `# comment` line of a named config, or ''."""
+        """The leading `# comment` block of a named config as one line (it may wrap), or ''."""
         path = self._named(name)
         try:
-            first = path.read_text(encoding="utf-8").lstrip().splitlines()[0] if path else ""
-        except (OSError, IndexError):
+            lines = path.read_text(encoding="utf-8").lstrip().splitlines() if path else []
+        except OSError:
             return ""
-        return first.lstrip("#").strip() if first.startswith("#") else ""
+        block = []
+        for line in lines:
+            if not line.startswith("#"):
+                break
+            block.append(line.lstrip("#").strip())
+        return " ".join(filter(None, block))
 
     def _named(self, name: str) -> Path | None:
         if self.config_dir is None:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nemotron.kit.artifacts.processes import pid_alive
 from nemotron.kit.run._executors import import_nemo_run
 from nemotron.kit.run._hosts import JobHost, job_host
 from nemotron.kit.run._records import (
@@ -99,10 +96,10 @@ class Job:
             return rec.state
         if rec.executor == "slurm" and rec.backend_id:
             self._refresh_slurm()
-        elif rec.pid is not None:
-            self.record = rec = load_record(rec.id, self._root)
-            if rec.state not in TERMINAL_STATES and rec.pid and not pid_alive(rec.pid):
-                self._finish("FAILED", None, "the process running the job exited without a result")
+        elif rec.executor == "local":
+            from nemotron.kit.run._local import reconcile_local
+
+            reconcile_local(self)
         return self.record.state
 
     def _refresh_slurm(self) -> None:
@@ -173,21 +170,28 @@ class Job:
         return "".join(t if t.endswith("\n") else t + "\n" for t in texts if t)
 
     # ----------------------------------------------------------------- control
-    def cancel(self) -> None:
-        """Stop the job (scancel for Slurm, terminate the process group for local)."""
+    def cancel(self) -> bool:
+        """Stop the job (scancel for Slurm; locally its whole process tree).
+
+        Returns False when a local job was past its publish point: it is left to finish its
+        publish, and its record says so when it ends.
+        """
         rec = self.record
         if rec.state in TERMINAL_STATES:
-            return
+            return True
+        if rec.executor == "local":
+            from nemotron.kit.run._local import cancel_local
+
+            return cancel_local(self)
         if rec.executor == "slurm" and rec.backend_id:
             self.host.run(["scancel", rec.backend_id])
-        elif rec.pid is not None and pid_alive(rec.pid):
-            os.killpg(rec.pid, signal.SIGTERM)
         elif rec.handle:
             import_nemo_run()
             from nemo_run.run.torchx_backend.runner import get_runner
 
             get_runner().cancel(rec.handle)
         self._finish("CANCELLED", None, "cancelled by user")
+        return True
 
     def wait(
         self,

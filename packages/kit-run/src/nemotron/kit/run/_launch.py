@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import shlex
 import sys
@@ -35,7 +34,6 @@ from nemotron.kit.run._profiles import (
     SlurmProfile,
 )
 from nemotron.kit.run._records import (
-    TERMINAL_STATES,
     JobRecord,
     new_job_id,
     now,
@@ -227,8 +225,20 @@ def launch(
     save_record(record, root)
     job = Job(record, root)
 
-    if isinstance(prof, LocalProfile) and detach and not dry_run:
-        return _spawn_local_worker(job, prof, plain_env, secret_env, script_or_module, str_args)
+    if local:  # no NeMo-Run: a subprocess of ours (see _local.py)
+        from nemotron.kit.run._local import run_local
+
+        return run_local(
+            job,
+            command,
+            plain_env,
+            secret_env,
+            deps,
+            detach=detach,
+            dry_run=dry_run,
+            check=check,
+            echo=echo,
+        )
     return _submit(
         job,
         prof,
@@ -556,81 +566,4 @@ def _ray_slurm(
     return job
 
 
-def _spawn_local_worker(
-    job: Job,
-    prof: LocalProfile,
-    plain_env: dict[str, str],
-    secret_env: dict[str, str],
-    target: str,
-    args: Sequence[str],
-) -> Job:
-    """Detached local job: a background process runs it attached and records the result."""
-    request = {
-        "profile": msgspec.to_builtins(prof),
-        "target": target,
-        "args": list(args),
-        "plain_env": plain_env,
-        "secret_names": sorted(secret_env),
-        "cwd": os.getcwd(),
-        "jobs_dir": str(job.folder.parent),
-    }
-    write_json(job.folder / "request.json", redact(request, _masking_env(secret_env)))
-    env = {**os.environ, **secret_env}
-    log = str(job.folder / "worker.log")
-    # posix_spawn, not Popen: the worker outlives this process in its own session.
-    pid = os.posix_spawn(
-        sys.executable,
-        [sys.executable, "-m", "nemotron.kit.run._worker", str(job.folder)],
-        env,
-        file_actions=[
-            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_OPEN, 1, log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
-            (os.POSIX_SPAWN_DUP2, 1, 2),
-        ],
-        setsid=True,
-    )
-    job.record.pid = pid
-    job.record.state = "SUBMITTED"
-    save_record(job.record, job._root)
-    return job
-
-
-def finish_worker(folder: Path) -> None:
-    """Body of `python -m nemotron.kit.run._worker <folder>`: run a detached local job."""
-    from nemotron.kit.run._records import load_record
-
-    request = json.loads((folder / "request.json").read_text())
-    os.chdir(request["cwd"])
-    prof = msgspec.convert(request["profile"], type=LocalProfile)
-    secret_env = {k: os.environ[k] for k in request["secret_names"] if k in os.environ}
-    prof.env_vars = {k: v for k, v in prof.env_vars.items() if k not in secret_env}
-    root = Path(request["jobs_dir"])
-    job = Job(load_record(folder.name, root), root)
-    command, is_module, path = _command(prof, request["target"], request["args"])
-    command = _spread(prof, command)
-    deps = [get_job(d, root) for d in job.record.depends_on]
-    plain_env = dict(request["plain_env"])
-    try:
-        _submit(
-            job,
-            prof,
-            command,
-            is_module,
-            path,
-            plain_env,
-            secret_env,
-            deps,
-            detach=False,
-            dry_run=False,
-            check=False,
-            echo=None,
-        )
-    except Exception as err:
-        if job.record.state not in TERMINAL_STATES:
-            job._finish("FAILED", None, f"worker error: {err}")
-        raise
-    if job.record.state not in TERMINAL_STATES:
-        job._finish("FAILED", None, "job ended without a final state")
-
-
-__all__ = ["JobFailedError", "JobFile", "finish_worker", "launch", "resolve_profile"]
+__all__ = ["JobFailedError", "JobFile", "launch", "resolve_profile"]

@@ -4,6 +4,7 @@ job.json        JobRecord: argv, profile name, executor summary, NeMo-Run ids, s
 profile.json    the profile, secrets redacted
 config.*        the resolved config (when one was given)
 submission.sh   what was (or, for a dry run, would be) submitted
+output.log      a local job's output (see _supervisor.py; publish.latch, cancel.request beside it)
 files/          copies of the files shipped with the job (its config), secrets masked
 """
 
@@ -57,7 +58,12 @@ class JobRecord(msgspec.Struct, kw_only=True):
     scheduler_log_files: list[str] = []
     """Glob patterns of the scheduler's output (Slurm: the sbatch script's `set -x` trace)."""
     pid: int | None = None
-    """Process running a detached local job."""
+    """Local jobs: the supervisor process (`_supervisor.py`) that runs the stage."""
+    stage_pid: int | None = None
+    """Local jobs: the stage's process, leader of its own process group."""
+    launcher_pid: int | None = None
+    """Local jobs: the process that launched it (until the supervisor has started)."""
+    started_at: str | None = None
     depends_on: list[str] = []
     config_digest: str | None = None
     files: dict[str, str] = {}
