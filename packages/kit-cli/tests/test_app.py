@@ -110,13 +110,7 @@ def test_version_lists_kit_packages(cli: Cli) -> None:
 def test_version_option_lists_every_package(cli: Cli) -> None:
     result = cli("--version")
     assert result.code == 0, result.err
-    names = [line.split()[0] for line in result.out.splitlines()]
-    assert names[:6] == [
-        "nemotron",
-        "kit-cli",
-        "kit-artifacts",
-        "kit-config",
-        "kit-run",
-        "kit-lineage",
-    ]
-    assert "demo-recipes" in names
+    versions = dict(line.split(" ", 1) for line in result.out.splitlines())
+    kit = ["nemotron", "kit-cli", "kit-artifacts", "kit-config", "kit-run", "kit-lineage"]
+    assert list(versions)[:6] == kit and "demo-recipes" in versions, result.out
+    assert versions["kit-run"] == "0.1.0" and versions["demo-recipes"] == "0.1.0"

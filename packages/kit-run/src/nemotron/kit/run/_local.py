@@ -23,6 +23,7 @@ from nemotron.kit.artifacts.processes import pid_alive
 from nemotron.kit.artifacts.publish_point import LATCH_ENV
 from nemotron.kit.run import _supervisor as supervisor
 from nemotron.kit.run._job import Job
+from nemotron.kit.run._launch import _confirm_cancel
 from nemotron.kit.run._records import TERMINAL_STATES, load_record, save_record, write_atomic
 
 __all__ = ["cancel_local", "reconcile_local", "run_local"]
@@ -163,16 +164,6 @@ def _relay(stream: IO[bytes], echo: Callable[[str], Any] | None, raw: bool) -> N
     for line in stream:
         if echo is not None:
             echo(line.decode(errors="replace").rstrip("\r\n"))
-
-
-def _confirm_cancel(job: Job) -> bool:
-    if not sys.stdin or not sys.stdin.isatty():
-        return True
-    try:
-        answer = input(f"\ncancel job {job.id}? [Y/n] ").strip().lower()
-    except (EOFError, KeyboardInterrupt):
-        return True
-    return answer in ("", "y", "yes")
 
 
 def cancel_local(job: Job) -> bool:
