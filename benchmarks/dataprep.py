@@ -74,6 +74,7 @@ def one_run(workers: int, output: Path, corpus: Path) -> None:
     cfg.run.shard_bytes = 8 << 20
     art = run_pretrain(cfg)
     result = {
+        "path": art.path,
         "tokens": art.total_tokens,
         "steady_s": shard_s[0],
         "encoder": art.metadata["encoder"],
@@ -192,7 +193,10 @@ def pretrain(skip_baseline: bool, corpus: Path, rounds: int) -> None:
             f"| {name:<43} | {e2e / 1e6:11.2f} | {e2e / ref_e2e:9.2f}x | {steady / 1e6:14.2f} | "
             f"{steady / ref_steady:12.2f}x | {vs_base:>26} | {', '.join(f'{w:.2f}' for w in walls[name])} |"
         )
-    ours = {w: work / f"w{w}/train/corpus" for w in (1, 2)}
+    ours = {
+        w: Path(best[f"nano3 data prep pretrain, {w} worker(s)"]["path"]) / "train/corpus"
+        for w in (1, 2)
+    }
     same = all(
         Path(f"{ours[1]}{e}").read_bytes() == Path(f"{ours[2]}{e}").read_bytes()
         for e in (".bin", ".idx")

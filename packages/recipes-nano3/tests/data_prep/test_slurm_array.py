@@ -103,14 +103,14 @@ def test_two_task_array_publishes_the_bytes_of_a_local_run(
     assert merge.state == "SUCCEEDED"
     art = PretrainBlendsArtifact.from_uri("art://nano3-pretrain-data:latest")
     assert art.version == local.version + 1
-    assert Path(art.path) == tmp_path / "array"
+    assert Path(art.path).parent == tmp_path / "array"
     assert art.num_shards == local.num_shards == 2
     assert art.total_tokens == local.total_tokens
     published = {k: v for k, v in _files(tmp_path / "array").items() if ".work" not in k}
     assert published == _files(tmp_path / "local")
 
     # The ledger holds every shard, each recorded by the array task that ran it.
-    records = [json.loads(p.read_text()) for p in (tmp_path / "array/.work").glob("*/done/*.json")]
+    records = [json.loads(p.read_text()) for p in (tmp_path / "array/.work").glob("**/done/*.json")]
     assert sorted(r["array_task"] for r in records) == [0, 1]
     assert len({r["array_job"] for r in records}) == 1
 

@@ -38,7 +38,7 @@ TYPE_CHECKING = False  # not `from typing import ...`: typing alone costs more t
 if TYPE_CHECKING:
     from typing import Any
 
-    from nemotron.kit.artifacts._digest import compute_digest
+    from nemotron.kit.artifacts._digest import DigestWriter, check_files, compute_digest
     from nemotron.kit.artifacts._lineage import (
         LineageHook,
         get_lineage_tracker,
@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from nemotron.kit.artifacts._registry import (
         Registry,
         default_root,
+        digest_problems,
         get_registry,
         resolve,
         set_registry,
@@ -86,6 +87,7 @@ _LAZY = {
     "use_artifact": "_registry",
     "resolve": "_registry",
     "verify_digest": "_registry",
+    "digest_problems": "_registry",
     "current_run": "_run",
     "reset_run": "_run",
     "record_input": "_run",
@@ -94,6 +96,8 @@ _LAZY = {
     "set_lineage_tracker": "_lineage",
     "get_lineage_tracker": "_lineage",
     "compute_digest": "_digest",
+    "DigestWriter": "_digest",
+    "check_files": "_digest",
 }
 
 __all__ = [
@@ -105,6 +109,7 @@ __all__ = [
     "ArtifactRef",
     "ArtifactTypeError",
     "CorruptMetadataError",
+    "DigestWriter",
     "InputDatasetInfo",
     "InputRef",
     "InvalidNameError",
@@ -125,9 +130,11 @@ __all__ = [
     "UserError",
     "VersionInUseError",
     "VersionNotFoundError",
+    "check_files",
     "compute_digest",
     "current_run",
     "default_root",
+    "digest_problems",
     "get_lineage_tracker",
     "get_registry",
     "parse_ref",

@@ -5,6 +5,11 @@ The digest string names its algorithm: `xxh3_128:<hex>` (xxhash, the `digest` ex
 A folder's digest hashes, in path order, each file's relative path, size and own hash;
 the artifact's own `metadata.json` at the top of the folder is left out (it changes on publish),
 and so are temp files of an interrupted metadata write (`.<host>-<pid>-<rand>-metadata.json`).
+
+A producer that writes the data itself can get the same digest without reading it again:
+`DigestWriter` hashes each file as its bytes go out and keeps a per-file manifest
+(`relative path -> "<size>:<hash>"`, the artifact's `files`), with which `check_files` names
+each missing, changed or unexpected file.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from nemotron.kit.artifacts._models import METADATA_FILE
@@ -123,10 +129,141 @@ def compute_digest(
             results = list(pool.map(lambda item: _hash_file(new, item[1]), files))
     else:
         results = [_hash_file(new, full) for _, full in files]
+    entries = {
+        rel: (size, hexdigest) for (rel, _), (size, hexdigest) in zip(files, results, strict=True)
+    }
+    return _combine(new, algorithm, entries)
+
+
+def _combine(new: Hasher, algorithm: str, entries: dict[str, tuple[int, str]]) -> str:
+    """The folder digest from each file's (size, hash), in path order."""
     total = new()
-    for (rel, _), (size, hexdigest) in zip(files, results, strict=True):
+    for rel in sorted(entries):
+        size, hexdigest = entries[rel]
         total.update(f"{rel}\0{size}\0{hexdigest}\n".encode())
     return f"{algorithm}:{total.hexdigest()}"
+
+
+class HashingFile:
+    """A binary file open for writing that hashes what is written (see `DigestWriter.open`)."""
+
+    def __init__(self, path: Path, done: Callable[[int, str], None], new: Hasher) -> None:
+        self._file = open(path, "wb", buffering=0)  # noqa: SIM115 - closed in close()
+        self._hash = new()
+        self._done = done
+        self.size = 0
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self._hash.update(view)
+        written = 0
+        while written < len(view):
+            written += self._file.write(view[written:])
+        self.size += written
+        return written
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        pass
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+            self._done(self.size, self._hash.hexdigest())
+
+    def __enter__(self) -> HashingFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class DigestWriter:
+    """Writes the files of a folder and hashes them on the way out: `digest()` then equals
+    `compute_digest(root)` (metadata.json aside) with no second read of the data.
+
+    Args:
+        root: The folder being written (may be a staging folder renamed later).
+        algorithm: As for `compute_digest`; default: the fastest installed.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], algorithm: str | None = None) -> None:
+        self.root = Path(root)
+        self.algorithm = algorithm or default_algorithm()
+        self._new = _hasher(self.algorithm)
+        self._entries: dict[str, tuple[int, str]] = {}
+
+    def open(self, rel: str) -> HashingFile:
+        """A new file `rel` (a `/`-separated path under root; folders are created)."""
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+        def done(size: int, hexdigest: str) -> None:
+            self._entries[rel] = (size, hexdigest)
+
+        return HashingFile(path, done, self._new)
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        """Write a whole small file."""
+        with self.open(rel) as f:
+            f.write(data)
+
+    @property
+    def files(self) -> dict[str, str]:
+        """relative path -> `"<size>:<hash>"` of every file written and closed."""
+        return {rel: f"{size}:{h}" for rel, (size, h) in sorted(self._entries.items())}
+
+    def digest(self) -> str:
+        """The folder digest of every file written (and closed) so far."""
+        return _combine(self._new, self.algorithm, self._entries)
+
+
+def check_files(
+    path: str | os.PathLike[str], digest: str, files: dict[str, str] | None = None
+) -> list[str]:
+    """What differs between the data at `path` and its recorded `digest`: one line per problem
+    (`missing: train/a.bin`, `changed: blend.json`, `unexpected: x.tmp`); empty when it matches.
+
+    With `files` (the per-file manifest) each file is named; without, the data as a whole.
+    """
+    path = os.fspath(path)
+    algorithm = digest_algorithm(digest)
+    if not os.path.exists(path):
+        return [f"missing: {path}"]
+    if not files:
+        return [] if compute_digest(path, algorithm) == digest else [f"changed: {path}"]
+    new = _hasher(algorithm)
+    found = dict(_list_files(path))
+    problems = [f"missing: {rel}" for rel in files if rel not in found]
+    problems += [f"unexpected: {rel}" for rel in found if rel not in files]
+    for rel, recorded in files.items():
+        if rel in found:
+            size, hexdigest = _hash_file(new, found[rel])
+            if f"{size}:{hexdigest}" != recorded:
+                problems.append(f"changed: {rel}")
+    if not problems and _combine(new, algorithm, _parse(files)) != digest:
+        problems.append("changed: the file list does not match the recorded digest")
+    return sorted(problems, key=lambda p: p.partition(": ")[2])
+
+
+def _parse(files: dict[str, str]) -> dict[str, tuple[int, str]]:
+    out = {}
+    for rel, entry in files.items():
+        size, _, hexdigest = entry.partition(":")
+        out[rel] = (int(size), hexdigest)
+    return out
 
 
 def digest_algorithm(digest: str) -> str:

@@ -57,6 +57,9 @@ class Artifact(msgspec.Struct, kw_only=True):
     """Free-form metadata (secret-named keys are masked on save)."""
     digest: str | None = None
     """Content digest such as "xxh3_128:<hex>", when saved with `digest=True`."""
+    files: dict[str, str] = {}
+    """Per-file `"<size>:<hash>"` by relative path, when the producer hashed the data while
+    writing it (`DigestWriter`); lets `verify` name each missing or changed file."""
     extra: dict[str, Any] = {}
     """Fields of an unregistered type (or a newer schema), kept so they round-trip."""
 
@@ -109,6 +112,7 @@ class Artifact(msgspec.Struct, kw_only=True):
         copy: bool = False,
         aliases: tuple[str, ...] | list[str] = (),
         digest: bool = False,
+        metadata_file: bool = True,
     ) -> Self:
         """Write `metadata.json` beside the data and publish to the active registry.
 
@@ -121,10 +125,20 @@ class Artifact(msgspec.Struct, kw_only=True):
             copy: Copy the data into the registry instead of registering a reference.
             aliases: Aliases to point at the new version.
             digest: Compute a content digest of the data first (streaming, parallel).
+            metadata_file: Write `metadata.json` beside the data; False leaves the data's
+                folder untouched (the registry record alone describes the version, so load it
+                with `from_uri`), e.g. to register a read-only folder.
         """
         from nemotron.kit.artifacts._registry import save_artifact
 
-        return save_artifact(self, name, copy=copy, aliases=tuple(aliases), digest=digest)
+        return save_artifact(
+            self,
+            name,
+            copy=copy,
+            aliases=tuple(aliases),
+            digest=digest,
+            metadata_file=metadata_file,
+        )
 
 
 class PretrainBlendsArtifact(Artifact, kw_only=True):

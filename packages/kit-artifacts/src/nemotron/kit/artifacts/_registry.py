@@ -489,11 +489,18 @@ def _is_a(artifact: Artifact, tag: str) -> bool:
 
 def verify_digest(artifact: Artifact) -> bool:
     """Recompute the content digest of `artifact`'s data and compare it with its record."""
-    from nemotron.kit.artifacts._digest import compute_digest, digest_algorithm
+    return not digest_problems(artifact)
+
+
+def digest_problems(artifact: Artifact) -> list[str]:
+    """What differs between `artifact`'s data and its recorded digest, one line per problem
+    (`missing: train/a.bin`, `changed: blend.json`; per file when the artifact lists its
+    `files`); empty when it matches."""
+    from nemotron.kit.artifacts._digest import check_files
 
     if not artifact.digest:
         raise NoDigestError(artifact.uri)
-    return compute_digest(artifact.path, digest_algorithm(artifact.digest)) == artifact.digest
+    return check_files(artifact.path, artifact.digest, artifact.files)
 
 
 @overload
@@ -511,7 +518,13 @@ def use_artifact(ref: str | os.PathLike[str], cls: type[Any] = Artifact) -> Any:
 
 
 def save_artifact(
-    artifact: A, name: str | None, *, copy: bool, aliases: tuple[str, ...], digest: bool
+    artifact: A,
+    name: str | None,
+    *,
+    copy: bool,
+    aliases: tuple[str, ...],
+    digest: bool,
+    metadata_file: bool = True,
 ) -> A:
     """What `Artifact.save()` does (see there)."""
     name = check_name(name if name is not None else artifact.name or artifact.artifact_type)
@@ -526,9 +539,10 @@ def save_artifact(
 
         artifact.digest = compute_digest(artifact.path)
     artifact.name, artifact.version = name, None
-    write_metadata(artifact)
+    if metadata_file:
+        write_metadata(artifact)
     published = registry.publish(artifact, name, copy=copy, aliases=aliases)
-    if not copy:  # (a copy's metadata is written by publish, inside the registry)
+    if metadata_file and not copy:  # (a copy's metadata is written by publish, inside)
         write_metadata(published)
     for field in artifact.__struct_fields__:
         setattr(artifact, field, getattr(published, field))

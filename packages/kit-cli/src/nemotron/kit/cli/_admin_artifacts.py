@@ -170,14 +170,17 @@ def lineage(
 
 @artifacts_app.command("verify")
 def verify(ref: RefArg) -> None:
-    """Recompute the content digest of REF's data and compare (exit 1 on mismatch)."""
-    from nemotron.kit.artifacts import resolve, verify_digest
+    """Recompute the content digest of REF's data and compare (exit 1 naming each missing or
+    changed file)."""
+    from nemotron.kit.artifacts import digest_problems, resolve
 
     artifact: Artifact = resolve(ref)
-    if verify_digest(artifact):
+    problems = digest_problems(artifact)
+    if not problems:
         typer.echo(f"{artifact.uri}: OK ({artifact.digest})")
         return
-    typer.echo(f"{artifact.uri}: digest MISMATCH: the data at {artifact.path} changed", err=True)
+    for problem in problems:
+        typer.echo(f"{artifact.uri}: {problem} (data at {artifact.path})", err=True)
     raise typer.Exit(1)
 
 

@@ -39,7 +39,8 @@ def check_conversation(messages: Any) -> str | None:
 
 
 @cache
-def _template(source: str) -> Any:
+def compile_template(source: str) -> Any:
+    """The Jinja template (compiled once per process); raises TemplateSyntaxError."""
     from jinja2 import StrictUndefined  # noqa: F401  (documented: undefined names render empty)
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -55,7 +56,7 @@ def segments(
     """The conversation as (text, train_on_it) pieces whose concatenation is the full rendering."""
     messages = record[messages_field]
     tools = record.get("tools")
-    render = _template(template).render
+    render = compile_template(template).render
 
     def text(upto: int, prompt: bool) -> str:
         return str(render(messages=messages[:upto], tools=tools, add_generation_prompt=prompt))

@@ -1,7 +1,8 @@
 """Register data prepared elsewhere as artifacts (`nemotron nano3 data import ...`).
 
 Each importer checks that the folder holds what the consumers read, counts it, and publishes
-the artifact with the folder as its path (no copy).
+the artifact with the folder as its path (no copy). Nothing is written into the folder (it may
+be read-only): the registry record alone describes the version (`from_uri`, `art://`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,19 @@ from typing import Any
 
 from nemotron.recipes.nano3.data_prep._common import blends_artifact
 from nemotron.recipes.nano3.data_prep._indexed import IndexedDataset
-from nemotron.recipes.nano3.data_prep.errors import InputDataError
+from nemotron.recipes.nano3.data_prep.errors import DataPrepConfigError, InputDataError
 
 _SFT_NAMES = {"train": "training", "valid": "validation", "test": "test"}
+
+
+def _register(artifact: Any, name: str) -> Any:
+    """Publish `artifact` (its folder left untouched); a bad name is a one-line error."""
+    from nemotron.kit.artifacts.errors import InvalidNameError
+
+    try:
+        return artifact.save(name=name, metadata_file=False)
+    except InvalidNameError as err:
+        raise DataPrepConfigError("--name", str(err)) from None
 
 
 def _folder(path: str | Path) -> Path:
@@ -32,7 +43,12 @@ def import_pretrain(path: str | Path, name: str = "nano3-pretrain-data") -> Any:
         raise InputDataError(
             str(blend_path), 0, 'missing: expected {"train": [weight, prefix, ...], ...}'
         )
-    blend = json.loads(blend_path.read_text())
+    try:
+        blend = json.loads(blend_path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise InputDataError(str(blend_path), 0, f"not readable as JSON ({err})") from None
+    if not isinstance(blend, dict):
+        raise InputDataError(str(blend_path), 0, 'expected {"train": [weight, prefix, ...], ...}')
     prefixes: dict[str, list[str]] = {}
     tokens: dict[str, int] = {}
     sequences = 0
@@ -46,20 +62,25 @@ def import_pretrain(path: str | Path, name: str = "nano3-pretrain-data") -> Any:
                 raise InputDataError(
                     str(blend_path), 0, f"split {split}: {full}.bin/.idx not found"
                 )
-            dataset = IndexedDataset.open(full)
+            try:
+                dataset = IndexedDataset.open(full)
+            except (OSError, ValueError, KeyError) as err:
+                raise InputDataError(f"{full}.idx", 0, f"not a Megatron index ({err})") from None
             prefixes[split].append(str(full))
             tokens[split] += int(dataset.lengths.sum(dtype="int64"))
             sequences += len(dataset)
     artifact = blends_artifact(
         folder, blend_path, prefixes, tokens, sequences, metadata={"imported": True}
     )
-    return artifact.save(name=name)
+    return _register(artifact, name)
 
 
 def import_sft(path: str | Path, pack_size: int, name: str = "nano3-sft-data") -> Any:
     """A folder with `training.idx.parquet` (or `training.npy`) and optional validation/test files."""
     from nemotron.kit.artifacts import SFTDataArtifact
 
+    if pack_size < 1:
+        raise DataPrepConfigError("--pack-size", f"must be a positive token count, got {pack_size}")
     folder = _folder(path)
     found: dict[str, str | None] = {}
     packs = 0
@@ -70,7 +91,10 @@ def import_sft(path: str | Path, pack_size: int, name: str = "nano3-sft-data") -
         if file is not None and file.suffix == ".parquet":
             import pyarrow.parquet as pq
 
-            packs += pq.ParquetFile(file).metadata.num_rows
+            try:
+                packs += pq.ParquetFile(file).metadata.num_rows
+            except (OSError, ValueError) as err:
+                raise InputDataError(str(file), 0, f"not a parquet file ({err})") from None
     if found["train"] is None:
         raise InputDataError(str(folder), 0, "no training.idx.parquet or training.npy")
     artifact = SFTDataArtifact(
@@ -82,7 +106,7 @@ def import_sft(path: str | Path, pack_size: int, name: str = "nano3-sft-data") -
         num_sequences=packs,
         metadata={"imported": True},
     )
-    return artifact.save(name=name)
+    return _register(artifact, name)
 
 
 def import_rl(path: str | Path, name: str = "nano3-rl-data") -> Any:
@@ -111,4 +135,4 @@ def import_rl(path: str | Path, name: str = "nano3-rl-data") -> Any:
         manifest_path=str(manifest) if manifest.is_file() else None,
         metadata={"imported": True},
     )
-    return artifact.save(name=name)
+    return _register(artifact, name)

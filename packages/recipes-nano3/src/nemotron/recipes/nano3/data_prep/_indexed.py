@@ -15,11 +15,10 @@ splitting. The dtype follows megatron-core's `DType.optimal_dtype(vocab_size)`.
 from __future__ import annotations
 
 import os
-import shutil
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -35,6 +34,11 @@ _DTYPE_CODES: dict[type, int] = {
     np.uint16: 8,
 }
 _CODE_DTYPES = {code: dtype for dtype, code in _DTYPE_CODES.items()}
+_COPY_BYTES = 8 << 20
+
+
+class Writable(Protocol):
+    def write(self, data: Any, /) -> int: ...
 
 
 def token_dtype(vocab_size: int) -> type:
@@ -48,24 +52,28 @@ def _atomic_path(path: Path) -> Path:
 
 def write_index(idx_path: Path, dtype: type, lengths: np.ndarray) -> None:
     """Write the `.idx` for documents of the given token counts (one sequence each), atomically."""
+    tmp = _atomic_path(idx_path)
+    with open(tmp, "wb") as f:
+        write_index_to(f, dtype, lengths)
+    os.replace(tmp, idx_path)
+
+
+def write_index_to(f: Writable, dtype: type, lengths: np.ndarray) -> None:
+    """Write `.idx` content for documents of the given token counts to the open file `f`."""
     lengths = np.ascontiguousarray(lengths, dtype=np.int32)
     count = len(lengths)
     pointers = np.zeros(count, dtype=np.int64)
     if count > 1:
         np.cumsum(lengths[:-1], dtype=np.int64, out=pointers[1:])
     pointers *= np.dtype(dtype).itemsize
-    documents = np.arange(count + 1, dtype=np.int64)
-    tmp = _atomic_path(idx_path)
-    with open(tmp, "wb") as f:
-        f.write(INDEX_HEADER)
-        f.write(struct.pack("<Q", 1))
-        f.write(struct.pack("<B", _DTYPE_CODES[dtype]))
-        f.write(struct.pack("<Q", count))
-        f.write(struct.pack("<Q", count + 1))
-        f.write(lengths.tobytes())
-        f.write(pointers.tobytes())
-        f.write(documents.tobytes())
-    os.replace(tmp, idx_path)
+    f.write(INDEX_HEADER)
+    f.write(struct.pack("<Q", 1))
+    f.write(struct.pack("<B", _DTYPE_CODES[dtype]))
+    f.write(struct.pack("<Q", count))
+    f.write(struct.pack("<Q", count + 1))
+    f.write(lengths)
+    f.write(pointers)
+    f.write(np.arange(count + 1, dtype=np.int64))
 
 
 @dataclass(frozen=True)
@@ -105,30 +113,21 @@ class IndexedDataset:
         return np.asarray(self.tokens[start : start + int(self.lengths[i])])
 
 
-def concatenate(prefixes: list[Path], out_prefix: Path, dtype: type) -> tuple[int, int]:
-    """Concatenate indexed datasets into one.
+def concatenate(
+    prefixes: list[Path], out_bin: Writable, out_idx: Writable, dtype: type
+) -> tuple[int, int]:
+    """Concatenate indexed datasets into one, written to the open files `out_bin`/`out_idx`
+    (which may hash what they are given: every byte passes through `write` once).
 
-    Returns (documents, tokens). Written atomically: `.bin` first, then `.idx`.
+    Returns (documents, tokens).
     """
-    out_bin, out_idx = Path(f"{out_prefix}.bin"), Path(f"{out_prefix}.idx")
     lengths = [IndexedDataset.open(p).lengths for p in prefixes]
-    tmp = _atomic_path(out_bin)
-    with open(tmp, "wb", buffering=0) as dst:
-        for prefix in prefixes:
-            with open(f"{prefix}.bin", "rb", buffering=0) as src:
-                _append(src, dst)
-    os.replace(tmp, out_bin)
+    buffer = bytearray(_COPY_BYTES)
+    view = memoryview(buffer)
+    for prefix in prefixes:
+        with open(f"{prefix}.bin", "rb", buffering=0) as src:
+            while n := src.readinto(buffer):
+                out_bin.write(view[:n])
     all_lengths = np.concatenate(lengths) if lengths else np.zeros(0, np.int32)
-    write_index(out_idx, dtype, all_lengths)
+    write_index_to(out_idx, dtype, all_lengths)
     return len(all_lengths), int(all_lengths.sum(dtype=np.int64))
-
-
-def _append(src: BinaryIO, dst: BinaryIO) -> None:
-    """Copy the rest of `src` to `dst` in the kernel (copy_file_range), else through a buffer."""
-    size = os.fstat(src.fileno()).st_size
-    try:
-        while src.tell() < size:
-            if os.copy_file_range(src.fileno(), dst.fileno(), size - src.tell()) == 0:
-                break
-    except (AttributeError, OSError):  # not Linux, or a file system that cannot
-        shutil.copyfileobj(src, dst, 16 << 20)

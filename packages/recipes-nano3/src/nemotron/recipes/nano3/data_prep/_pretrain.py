@@ -1,12 +1,14 @@
 """Pretrain data prep: text -> token ids -> Megatron `.bin`/`.idx` per source and split -> blend.json.
 
 Each shard is tokenized by a worker into its own small indexed datasets (one per split); when
-all shards are done they are concatenated in plan order into `<output>/<split>/<source>.bin/.idx`,
-and `blend.json` lists them in Megatron-LM's `--per-split-data-args-path` form.
+all shards are done they are concatenated in plan order into `<folder>/<split>/<source>.bin/.idx`,
+and `blend.json` lists them in Megatron-LM's `--per-split-data-args-path` form (`<folder>`: this
+config's published folder under `output_dir`, see `_output`).
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections import deque
@@ -25,16 +27,17 @@ from nemotron.recipes.nano3.data_prep._common import (
     asset_path,
     bad_record_summary,
     blends_artifact,
-    check_sources,
+    check_encoder,
     dataset_inputs,
-    finish_work,
-    publish,
+    plural,
+    refuse_empty,
+    skipped_text,
     sum_stats,
     tokenizer_input,
-    work_dir,
 )
-from nemotron.recipes.nano3.data_prep._engine import ReadAhead, run_shards, write_json_atomic
+from nemotron.recipes.nano3.data_prep._engine import ReadAhead, run_shards
 from nemotron.recipes.nano3.data_prep._indexed import concatenate, token_dtype, write_index
+from nemotron.recipes.nano3.data_prep._output import OutputFolder
 from nemotron.recipes.nano3.data_prep._progress import Progress
 from nemotron.recipes.nano3.data_prep._sources import (
     ReadStats,
@@ -51,6 +54,7 @@ from nemotron.recipes.nano3.data_prep._tokenizer import (
     build_encoder,
     load_tokenizer_info,
 )
+from nemotron.recipes.nano3.data_prep.errors import DataPrepConfigError
 
 _VERIFY_CHARS = 1024  # of each sampled document: the start-up check costs milliseconds
 
@@ -72,6 +76,16 @@ class PretrainDataConfig(CommonConfig):
     start-up."""
     split: SplitConfig = field(default_factory=SplitConfig)
     artifact_name: str = "nano3-pretrain-data"
+
+    def check(self) -> None:
+        super().check()
+        check_encoder(self.tokenizer, self.encoder)
+        if not isinstance(self.verify_docs, int) or self.verify_docs < 0:
+            raise DataPrepConfigError("verify_docs", f"must be >= 0, got {self.verify_docs}")
+        if not any(s.weight > 0 for s in self.sources):
+            raise DataPrepConfigError(
+                "sources", "every blend weight is 0; give at least one source a weight > 0"
+            )
 
 
 @dataclass(frozen=True)
@@ -248,7 +262,7 @@ def _tokenize(
     shards: list[Shard],
     info: TokenizerInfo,
     encoder: str,
-    out: Path,
+    work_root: Path,
     check: EncoderCheck | None,
 ) -> tuple[dict[str, dict[str, Any]], Path] | None:
     """Tokenize every shard with `encoder` into its work folder (returned with the shards'
@@ -266,7 +280,7 @@ def _tokenize(
         split,
         cfg.on_bad_record,
     )
-    work = work_dir(out, key)
+    work = work_root / key
     (work / "shards").mkdir(parents=True, exist_ok=True)
     params = _ShardParams(
         info,
@@ -305,6 +319,7 @@ def _tokenize(
 def _tokenize_checked(
     cfg: PretrainDataConfig, shards: list[Shard], info: TokenizerInfo, out: Path
 ) -> _Tokenized:
+    """(`out`: the work folder of this config.)"""
     """Tokenize with gigatoken while its start-up check runs; redo with the reference if the
     check rejects it (or the reference tokenizer's details differ from the provisional ones)."""
 
@@ -320,7 +335,7 @@ def _tokenize_checked(
         " (checking it against the reference meanwhile)" if cfg.encoder != "reference" else ""
     )
     print(
-        f"pretrain data: {len(shards)} shards from {len(cfg.sources)} sources; "
+        f"pretrain data: {plural(len(shards), 'shard')} from {plural(len(cfg.sources), 'source')}; "
         f"encoder {check.encoder}{checking}"
     )
     started = time.perf_counter()
@@ -343,11 +358,12 @@ def _tokenize_checked(
 
 
 def run_pretrain(cfg: PretrainDataConfig) -> Any:
-    """Run the stage; returns the published PretrainBlendsArtifact."""
+    """Run the stage; returns the published PretrainBlendsArtifact (or, when this config was
+    published before, that artifact)."""
+    from nemotron.kit.artifacts import PretrainBlendsArtifact
+
     started = time.time()
-    check_sources(cfg.sources)
-    cfg.split.check()
-    out = Path(cfg.output_dir).expanduser().resolve()
+    cfg.check()
     info = load_tokenizer_info(
         asset_path(cfg.tokenizer),
         revision=cfg.tokenizer_revision,
@@ -355,50 +371,70 @@ def run_pretrain(cfg: PretrainDataConfig) -> Any:
         quick=cfg.encoder != "reference",
     )
     shards = plan_shards(cfg.sources, cfg.run.shard_bytes, cfg.run.hf_shards)
-    done = _tokenize_checked(cfg, shards, info, out)
-    info, results = done.info, done.results
-    dtype = np.dtype(token_dtype(info.vocab_size)).name
-    blend, prefixes, tokens = _assemble(
-        cfg, shards, results, done.work / "shards", out, np.dtype(dtype).type
+    key = fingerprint(
+        shards,
+        "pretrain",
+        info.digest,
+        {s.name: (s.text_field, s.weight) for s in cfg.sources},
+        cfg.append_eod,
+        info.eod_id,
+        (cfg.split.valid, cfg.split.test, cfg.split.seed),
+        cfg.on_bad_record,
+        cfg.artifact_name,
     )
-    blend_path = out / "blend.json"
-    write_json_atomic(blend_path, blend)
-    rows: dict[str, int] = {}
-    for shard in shards:
-        rows[shard.source] = rows.get(shard.source, 0) + results[shard.id]["documents"]
-    sources = dataset_inputs(cfg.sources, shards, rows)
-    artifact = blends_artifact(
-        out,
-        blend_path,
-        prefixes,
-        tokens,
-        sum_stats(results, "documents"),
-        num_shards=len(shards),
-        tokenizer=cfg.tokenizer,
-        source_datasets=sources,
-        inputs=[*sources, tokenizer_input(cfg.tokenizer, info.digest)],
-        metadata={
-            "encoder": done.encoder,
-            "encoder_check": done.reason,
-            "dtype": dtype,
-            "vocab_size": info.vocab_size,
-            "eod_id": info.eod_id if cfg.append_eod else None,
-            "documents_per_split": {
-                s: sum(r["splits"].get(s, {}).get("documents", 0) for r in results.values())
-                for s in SPLITS
+    with OutputFolder.of(cfg, key) as folder:
+        found = folder.published(cfg, PretrainBlendsArtifact, "pretrain")
+        if found is not None:
+            return found
+        done = _tokenize_checked(cfg, shards, info, folder.work)
+        info, results = done.info, done.results
+        refuse_empty("pretrain", results)
+        dtype = np.dtype(token_dtype(info.vocab_size)).name
+        folder.start()
+        writer = folder.writer()
+        blend, rels, tokens = _assemble(
+            cfg, shards, results, done.work / "shards", writer, np.dtype(dtype).type
+        )
+        writer.write_bytes(
+            "blend.json", (json.dumps(blend, indent=2, sort_keys=True) + "\n").encode()
+        )
+        rows: dict[str, int] = {}
+        for shard in shards:
+            rows[shard.source] = rows.get(shard.source, 0) + results[shard.id]["documents"]
+        sources = dataset_inputs(cfg.sources, shards, rows)
+        artifact = blends_artifact(
+            folder.final,
+            folder.final / "blend.json",
+            {s: [str(folder.final / rel) for rel in rels[s]] for s in SPLITS},
+            tokens,
+            sum_stats(results, "documents"),
+            num_shards=len(shards),
+            tokenizer=cfg.tokenizer,
+            source_datasets=sources,
+            inputs=[*sources, tokenizer_input(cfg.tokenizer, info.digest)],
+            metadata={
+                "encoder": done.encoder,
+                "encoder_check": done.reason,
+                "dtype": dtype,
+                "vocab_size": info.vocab_size,
+                "eod_id": info.eod_id if cfg.append_eod else None,
+                "documents_per_split": {
+                    s: sum(r["splits"].get(s, {}).get("documents", 0) for r in results.values())
+                    for s in SPLITS
+                },
+                "records": sum_stats(results, "records"),
+                "empty_documents_skipped": sum_stats(results, "empty_documents"),
+                **bad_record_summary(results),
+                "elapsed_s": round(time.time() - started, 3),
+                "tokenize_s": round(done.tokenize_s, 3),
+                "tokens_per_s": round(sum(tokens.values()) / max(done.tokenize_s, 1e-9)),
             },
-            "records": sum_stats(results, "records"),
-            "empty_documents_skipped": sum_stats(results, "empty_documents"),
-            **bad_record_summary(results),
-            "elapsed_s": round(time.time() - started, 3),
-            "tokenize_s": round(done.tokenize_s, 3),
-            "tokens_per_s": round(sum(tokens.values()) / max(done.tokenize_s, 1e-9)),
-        },
-    )
-    artifact = publish(artifact, cfg.artifact_name)
-    finish_work(out, cfg.run.keep_work)
+        )
+        artifact = folder.publish(artifact, cfg.artifact_name, writer)
+        folder.finish(cfg.run.keep_work)
     print(
-        f"pretrain data: {artifact.total_sequences:,} documents, {artifact.total_tokens:,} tokens -> {artifact.uri} ({out})"
+        f"pretrain data: {artifact.total_sequences:,} documents, {artifact.total_tokens:,} tokens"
+        f"{skipped_text(artifact.metadata)} -> {artifact.uri} ({artifact.path})"
     )
     return artifact
 
@@ -408,10 +444,11 @@ def _assemble(
     shards: list[Shard],
     results: dict[str, dict[str, Any]],
     shard_dir: Path,
-    out: Path,
+    writer: Any,
     dtype: type,
 ) -> tuple[dict[str, list[Any] | None], dict[str, list[str]], dict[str, int]]:
-    """Concatenate shard outputs per (split, source); return blend.json content, prefixes, tokens."""
+    """Concatenate shard outputs per (split, source) through `writer` (a `DigestWriter`);
+    return blend.json content, each split's prefixes (relative) and tokens."""
     blend: dict[str, list[Any] | None] = {}
     prefixes: dict[str, list[str]] = {s: [] for s in SPLITS}
     tokens = dict.fromkeys(SPLITS, 0)
@@ -424,15 +461,13 @@ def _assemble(
                 if s.source == source.name
                 and results[s.id]["splits"].get(split, {}).get("documents", 0) > 0
             ]
-            target = out / split / source.name
             if not parts:
-                for ext in (".bin", ".idx"):
-                    Path(f"{target}{ext}").unlink(missing_ok=True)
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _, count = concatenate(parts, target, dtype)
+            rel = f"{split}/{source.name}"
+            with writer.open(f"{rel}.bin") as out_bin, writer.open(f"{rel}.idx") as out_idx:
+                _, count = concatenate(parts, out_bin, out_idx, dtype)
             tokens[split] += count
-            prefixes[split].append(str(target))
-            entries += [source.weight, f"{split}/{source.name}"]
+            prefixes[split].append(rel)
+            entries += [source.weight, rel]
         blend[split] = entries or None
     return blend, prefixes, tokens

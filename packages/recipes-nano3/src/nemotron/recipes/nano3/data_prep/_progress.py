@@ -23,6 +23,10 @@ def _duration(seconds: float) -> str:
     )
 
 
+def _shards(count: int) -> str:
+    return f"{count} shard{'' if count == 1 else 's'}"
+
+
 class Progress:
     """Counts finished shards, documents and tokens; reports rates and an ETA by input bytes.
 
@@ -43,7 +47,7 @@ class Progress:
         self.total_shards = total_shards
         self.stream = stream or sys.stderr
         self.interval = interval
-        self.shards = self.docs = self.tokens = self.bytes = 0
+        self.shards = self.docs = self.tokens = self.bytes = self.resumed = 0
         self._start = time.monotonic()
         self._last_line = self._start
         self._rich: Any = None
@@ -65,18 +69,21 @@ class Progress:
             self._task = self._rich.add_task(self.label, total=self.total_bytes, stats="")
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         if self._rich is not None:
             self._rich.__exit__(None, None, None)
-        else:
+        elif exc_type is None:  # (a failed run ends with its error, not a "done" line)
             self._line(final=True)
 
     def skipped(self, shards: int, nbytes: int) -> None:
         """Shards already finished by an earlier run (resume)."""
-        self.total_shards -= shards
+        self.resumed = shards
         self.total_bytes = max(self.total_bytes - nbytes, 1)
         if shards:
-            print(f"{self.label}: resuming, {shards} shards already done", file=self.stream)
+            print(
+                f"{self.label}: resuming, {shards} of {_shards(self.total_shards)} already done",
+                file=self.stream,
+            )
 
     def advance(self, docs: int, tokens: int, nbytes: int) -> None:
         """One shard finished."""
@@ -91,7 +98,10 @@ class Progress:
 
     def summary(self) -> str:
         elapsed = max(time.monotonic() - self._start, 1e-9)
-        text = f"{self.shards}/{self.total_shards} shards, {self.docs:,} docs ({_rate(self.docs / elapsed)} docs/s)"
+        text = f"{self.resumed + self.shards}/{_shards(self.total_shards)}"
+        if self.resumed:
+            text += f" ({self.resumed} from the earlier run)"
+        text += f", {self.docs:,} docs ({_rate(self.docs / elapsed)} docs/s)"
         if self.tokens:  # RL splits records without tokenizing them
             text += f", {self.tokens:,} tokens ({_rate(self.tokens / elapsed)} tok/s)"
         return text

@@ -10,6 +10,7 @@ math environment's `problem`/`expected_answer` records). Output: `train.jsonl`, 
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,14 +22,13 @@ from nemotron.recipes.nano3.data_prep._common import (
     CommonConfig,
     SplitConfig,
     bad_record_summary,
-    check_sources,
     dataset_inputs,
-    finish_work,
-    publish,
+    refuse_empty,
+    skipped_text,
     sum_stats,
-    work_dir,
 )
-from nemotron.recipes.nano3.data_prep._engine import run_shards, write_json_atomic
+from nemotron.recipes.nano3.data_prep._engine import run_shards
+from nemotron.recipes.nano3.data_prep._output import OutputFolder
 from nemotron.recipes.nano3.data_prep._progress import Progress
 from nemotron.recipes.nano3.data_prep._sources import (
     ReadStats,
@@ -86,78 +86,78 @@ def split_shard(shard: Shard, p: _ShardParams) -> dict[str, Any]:
 
 
 def run_rl(cfg: RLDataConfig) -> Any:
-    """Run the stage; returns the published SplitJsonlDataArtifact."""
+    """Run the stage; returns the published SplitJsonlDataArtifact (or, when this config was
+    published before, that artifact)."""
     from nemotron.kit.artifacts import SplitJsonlDataArtifact
 
     started = time.time()
-    check_sources(cfg.sources)
-    cfg.split.check()
-    out = Path(cfg.output_dir).expanduser().resolve()
+    cfg.check()
     shards = plan_shards(cfg.sources, cfg.run.shard_bytes, cfg.run.hf_shards)
     fields = {s.name: s.text_field for s in cfg.sources}
     split = (cfg.split.valid, cfg.split.test, cfg.split.seed)
-    work = work_dir(out, fingerprint(shards, fields, split, cfg.on_bad_record))
-    (work / "shards").mkdir(parents=True, exist_ok=True)
-    params = _ShardParams(fields, split, cfg.on_bad_record, work / "shards")
-    with Progress("rl data", sum(s.size for s in shards), len(shards)) as progress:
-        results = run_shards(
-            shards,
-            split_shard,
-            params,
-            work,
-            cfg.run,
-            progress=progress,
+    key = fingerprint(shards, "rl", fields, split, cfg.on_bad_record, cfg.artifact_name)
+    with OutputFolder.of(cfg, key) as folder:
+        found = folder.published(cfg, SplitJsonlDataArtifact, "rl")
+        if found is not None:
+            return found
+        (folder.work / "shards").mkdir(parents=True, exist_ok=True)
+        params = _ShardParams(fields, split, cfg.on_bad_record, folder.work / "shards")
+        with Progress("rl data", sum(s.size for s in shards), len(shards)) as progress:
+            results = run_shards(
+                shards, split_shard, params, folder.work, cfg.run, progress=progress
+            )
+        refuse_empty("rl", results)
+        folder.start()
+        writer = folder.writer()
+        counts: dict[str, int] = {}
+        paths: dict[str, str] = {}
+        for name in _NAMES:
+            with writer.open(f"{name}.jsonl") as f:
+                for shard in shards:
+                    f.write((folder.work / "shards" / f"{shard.id}.{name}.jsonl").read_bytes())
+            counts[name] = sum(results[s.id]["splits"][name]["documents"] for s in shards)
+            paths[name] = str(folder.final / f"{name}.jsonl")
+        rows: dict[str, int] = {}
+        for shard in shards:
+            rows[shard.source] = rows.get(shard.source, 0) + results[shard.id]["documents"]
+        manifest = {
+            "train": paths["train"],
+            "val": paths["val"],
+            "test": paths["test"],
+            "counts": counts,
+            "fields": sorted(set(fields.values())),
+            "sources": [{"name": s.name, "path": s.path} for s in cfg.sources],
+            "split": {
+                "valid": cfg.split.valid,
+                "test": cfg.split.test,
+                "seed": cfg.split.seed,
+                "by": "blake2b(record JSON)",
+            },
+        }
+        writer.write_bytes(
+            "manifest.json", (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
         )
-    counts: dict[str, int] = {}
-    paths: dict[str, str] = {}
-    for name in _NAMES:
-        target = out / f"{name}.jsonl"
-        tmp = target.with_name(f".{target.name}.tmp")
-        with open(tmp, "wb") as f:
-            for shard in shards:
-                f.write((work / "shards" / f"{shard.id}.{name}.jsonl").read_bytes())
-        tmp.replace(target)
-        counts[name] = sum(results[s.id]["splits"][name]["documents"] for s in shards)
-        paths[name] = str(target)
-    rows: dict[str, int] = {}
-    for shard in shards:
-        rows[shard.source] = rows.get(shard.source, 0) + results[shard.id]["documents"]
-    manifest = {
-        "train": paths["train"],
-        "val": paths["val"],
-        "test": paths["test"],
-        "counts": counts,
-        "fields": sorted(set(fields.values())),
-        "sources": [{"name": s.name, "path": s.path} for s in cfg.sources],
-        "split": {
-            "valid": cfg.split.valid,
-            "test": cfg.split.test,
-            "seed": cfg.split.seed,
-            "by": "blake2b(record JSON)",
-        },
-    }
-    manifest_path = out / "manifest.json"
-    write_json_atomic(manifest_path, manifest)
-    artifact = SplitJsonlDataArtifact(
-        path=str(out),
-        train_path=paths["train"],
-        val_path=paths["val"],
-        test_path=paths["test"],
-        train_count=counts["train"],
-        val_count=counts["val"],
-        test_count=counts["test"],
-        manifest_path=str(manifest_path),
-        source_datasets=dataset_inputs(cfg.sources, shards, rows),
-        inputs=dataset_inputs(cfg.sources, shards, rows),
-        metadata={
-            "records": sum_stats(results, "records"),
-            **bad_record_summary(results),
-            "elapsed_s": round(time.time() - started, 3),
-        },
-    )
-    artifact = publish(artifact, cfg.artifact_name)
-    finish_work(out, cfg.run.keep_work)
+        artifact = SplitJsonlDataArtifact(
+            path=str(folder.final),
+            train_path=paths["train"],
+            val_path=paths["val"],
+            test_path=paths["test"],
+            train_count=counts["train"],
+            val_count=counts["val"],
+            test_count=counts["test"],
+            manifest_path=str(folder.final / "manifest.json"),
+            source_datasets=dataset_inputs(cfg.sources, shards, rows),
+            inputs=dataset_inputs(cfg.sources, shards, rows),
+            metadata={
+                "records": sum_stats(results, "records"),
+                **bad_record_summary(results),
+                "elapsed_s": round(time.time() - started, 3),
+            },
+        )
+        artifact = folder.publish(artifact, cfg.artifact_name, writer)
+        folder.finish(cfg.run.keep_work)
     print(
-        f"rl data: train {counts['train']}, val {counts['val']}, test {counts['test']} -> {artifact.uri}"
+        f"rl data: train {counts['train']:,}, val {counts['val']:,}, test {counts['test']:,}"
+        f"{skipped_text(artifact.metadata)} -> {artifact.uri} ({artifact.path})"
     )
     return artifact

@@ -37,6 +37,7 @@ def stage_main(
                 args[i + 1] = str(named)
     cfg: Any = cli(config_cls, config_file=str(CONFIGS / stage / "default.yaml"), argv=args)
     try:
+        cfg.check()  # the whole config, before any work (and before submitting any job)
         if cfg.run.engine == "slurm-array" and not cfg.run.array_role:
             return submit_array(stage, cfg, dry_run=dry_run)
         if dry_run:

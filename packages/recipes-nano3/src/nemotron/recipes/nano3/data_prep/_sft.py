@@ -13,6 +13,7 @@ and pack assignments (a few bytes per sequence) are held in memory.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,22 +21,22 @@ from typing import Any
 
 import numpy as np
 
-from nemotron.recipes.nano3.data_prep._chat import check_conversation, segments
+from nemotron.recipes.nano3.data_prep._chat import check_conversation, compile_template, segments
 from nemotron.recipes.nano3.data_prep._common import (
     SPLITS,
     CommonConfig,
     SplitConfig,
     asset_path,
     bad_record_summary,
-    check_sources,
+    check_encoder,
     dataset_inputs,
-    finish_work,
-    publish,
+    plural,
+    refuse_empty,
     sum_stats,
     tokenizer_input,
-    work_dir,
 )
-from nemotron.recipes.nano3.data_prep._engine import run_shards, write_json_atomic
+from nemotron.recipes.nano3.data_prep._engine import run_shards
+from nemotron.recipes.nano3.data_prep._output import OutputFolder
 from nemotron.recipes.nano3.data_prep._packing import Packing, pack_best_fit_decreasing
 from nemotron.recipes.nano3.data_prep._progress import Progress
 from nemotron.recipes.nano3.data_prep._sources import (
@@ -77,6 +78,24 @@ class SFTDataConfig(CommonConfig):
     split: SplitConfig = field(default_factory=lambda: SplitConfig(valid=0.02, test=0.0))
     artifact_name: str = "nano3-sft-data"
 
+    def check(self) -> None:
+        super().check()
+        check_encoder(self.tokenizer, self.encoder)
+        if not isinstance(self.pack_size, int) or self.pack_size < 1:
+            raise DataPrepConfigError(
+                "pack_size", f"must be a positive token count, got {self.pack_size}"
+            )
+        if self.long_sequences not in ("drop", "truncate"):
+            raise DataPrepConfigError(
+                "long_sequences", f"must be `drop` or `truncate`, got {self.long_sequences!r}"
+            )
+        if self.format not in ("parquet", "npy"):
+            raise DataPrepConfigError("format", f"must be `parquet` or `npy`, got {self.format!r}")
+        if self.chat_template and not Path(asset_path(self.chat_template)).expanduser().is_file():
+            raise DataPrepConfigError(
+                "chat_template", f"{self.chat_template}: no such file; give a Jinja template file"
+            )
+
 
 @dataclass(frozen=True)
 class _ShardParams:
@@ -94,6 +113,7 @@ class _ShardParams:
 def tokenize_chat_shard(shard: Shard, p: _ShardParams) -> dict[str, Any]:
     """Worker: render, tokenize and mask one shard; spool sequences per split."""
     import msgspec
+    from jinja2 import TemplateError
 
     encoder = build_encoder(p.tokenizer, p.encoder)
     valid, test, seed = p.split
@@ -111,7 +131,12 @@ def tokenize_chat_shard(shard: Shard, p: _ShardParams) -> dict[str, Any]:
 
     def flush(records: list[dict[str, Any]]) -> None:
         nonlocal dropped, truncated
-        pieces = [segments(p.template, r, field_name) for r in records]
+        try:
+            pieces = [segments(p.template, r, field_name) for r in records]
+        except (TemplateError, ValueError, TypeError) as err:
+            raise DataPrepConfigError(
+                "chat_template", f"cannot render a conversation of {shard.url}: {err}"
+            ) from None
         texts = [t for conv in pieces for t, _ in conv]
         flat, offsets = encoder.encode_batch(texts)
         train_on = np.fromiter(
@@ -210,13 +235,13 @@ def _map(path: Path, dtype: type) -> np.ndarray:
     return np.memmap(path, dtype=dtype, mode="r") if path.stat().st_size else np.zeros(0, dtype)
 
 
-def _write_packs(spool: _Spool, packing: Packing, path: Path, fmt: str) -> None:
-    """Stream packs into a parquet file (row group by row group) or an .npy of dicts."""
+def _write_packs(spool: _Spool, packing: Packing, sink: Any, fmt: str) -> None:
+    """Stream packs into `sink` (an open file) as parquet (row group by row group) or an .npy
+    of dicts."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     members = packing.members()
-    tmp = path.with_name(f".{path.name}.tmp")
     schema = pa.schema(
         [
             ("input_ids", pa.list_(pa.int32())),
@@ -225,7 +250,7 @@ def _write_packs(spool: _Spool, packing: Packing, path: Path, fmt: str) -> None:
         ]
     )
     rows: list[dict[str, list[int]]] = []
-    writer = pq.ParquetWriter(tmp, schema) if fmt == "parquet" else None
+    writer = pq.ParquetWriter(sink, schema) if fmt == "parquet" else None
     try:
         for first in range(0, len(members), _ROWS_PER_GROUP):
             group = members[first : first + _ROWS_PER_GROUP]
@@ -266,9 +291,7 @@ def _write_packs(spool: _Spool, packing: Packing, path: Path, fmt: str) -> None:
     if writer is None:
         array = np.empty(len(rows), dtype=object)
         array[:] = rows
-        with open(tmp, "wb") as f:
-            np.save(f, array, allow_pickle=True)
-    tmp.replace(path)
+        np.save(sink, array, allow_pickle=True)
 
 
 def _pack_metadata(packing: Packing) -> dict[str, Any]:
@@ -286,136 +309,183 @@ def _pack_metadata(packing: Packing) -> dict[str, Any]:
 
 
 def run_sft(cfg: SFTDataConfig) -> Any:
-    """Run the stage; returns the published SFTDataArtifact."""
+    """Run the stage; returns the published SFTDataArtifact (or, when this config was published
+    before, that artifact)."""
     from nemotron.kit.artifacts import SFTDataArtifact
 
     started = time.time()
-    check_sources(cfg.sources)
-    cfg.split.check()
-    if cfg.long_sequences not in ("drop", "truncate"):
-        raise DataPrepConfigError(
-            "long_sequences", f"must be `drop` or `truncate`, got {cfg.long_sequences!r}"
-        )
-    if cfg.format not in ("parquet", "npy"):
-        raise DataPrepConfigError("format", f"must be `parquet` or `npy`, got {cfg.format!r}")
-    out = Path(cfg.output_dir).expanduser().resolve()
+    cfg.check()
     info = load_tokenizer_info(asset_path(cfg.tokenizer), revision=cfg.tokenizer_revision)
-    template = (
-        Path(asset_path(cfg.chat_template)).expanduser().read_text()
-        if cfg.chat_template
-        else info.chat_template
-    )
-    if not template:
-        raise DataPrepConfigError(
-            "chat_template", f"tokenizer {cfg.tokenizer} has no chat template; give a Jinja file"
-        )
+    template = load_template(cfg.chat_template, info)
     shards = plan_shards(cfg.sources, cfg.run.shard_bytes, cfg.run.hf_shards)
     choice = choose_encoder(info, [], cfg.encoder)
     fields = {s.name: s.text_field for s in cfg.sources}
     split = (cfg.split.valid, cfg.split.test, cfg.split.seed)
     key = fingerprint(
         shards,
+        "sft",
         info.digest,
         template,
         fields,
         cfg.pack_size,
         cfg.long_sequences,
+        cfg.format,
         split,
         cfg.on_bad_record,
+        cfg.artifact_name,
     )
-    work = work_dir(out, key)
-    (work / "shards").mkdir(parents=True, exist_ok=True)
-    params = _ShardParams(
-        info,
-        choice.name,
-        template,
-        fields,
-        cfg.pack_size,
-        cfg.long_sequences == "truncate",
-        split,
-        cfg.on_bad_record,
-        work / "shards",
-    )
-    print(
-        f"sft data: {len(shards)} shards from {len(cfg.sources)} sources; encoder {choice.name} ({choice.reason})"
-    )
-    with Progress("sft data", sum(s.size for s in shards), len(shards)) as progress:
-        results = run_shards(
-            shards,
-            tokenize_chat_shard,
-            params,
-            work,
-            cfg.run,
-            progress=progress,
+    with OutputFolder.of(cfg, key) as folder:
+        found = folder.published(cfg, SFTDataArtifact, "sft")
+        if found is not None:
+            return found
+        work = folder.work
+        (work / "shards").mkdir(parents=True, exist_ok=True)
+        params = _ShardParams(
+            info,
+            choice.name,
+            template,
+            fields,
+            cfg.pack_size,
+            cfg.long_sequences == "truncate",
+            split,
+            cfg.on_bad_record,
+            work / "shards",
         )
-    suffix = ".idx.parquet" if cfg.format == "parquet" else ".npy"
-    paths: dict[str, str | None] = dict.fromkeys(SPLITS)
-    tokens = dict.fromkeys(SPLITS, 0)
-    packs = dict.fromkeys(SPLITS, 0)
-    pack_meta: list[dict[str, Any]] = []
-    efficiency: dict[str, float] = {}
-    for name in SPLITS:
-        spool = _Spool(work / "shards", shards, name)
-        target = out / f"{_OUTPUT_NAMES[name]}{suffix}"
-        if not len(spool.lengths):
-            target.unlink(missing_ok=True)
-            continue
-        packing = pack_best_fit_decreasing(spool.lengths, cfg.pack_size)
-        _write_packs(spool, packing, target, cfg.format)
-        paths[name], tokens[name], packs[name] = (
-            str(target),
-            int(spool.lengths.sum()),
-            packing.num_packs,
+        print(
+            f"sft data: {plural(len(shards), 'shard')} from {plural(len(cfg.sources), 'source')}; "
+            f"encoder {choice.name} ({choice.reason})"
         )
-        efficiency[name] = round(packing.efficiency, 6)
-        pack_meta.append({"split": _OUTPUT_NAMES[name], **_pack_metadata(packing)})
-    write_json_atomic(out / "packing_metadata.json", pack_meta)
-    rows: dict[str, int] = {}
-    for shard in shards:
-        rows[shard.source] = rows.get(shard.source, 0) + results[shard.id]["documents"]
-    artifact = SFTDataArtifact(
-        path=str(out),
-        pack_size=cfg.pack_size,
-        training_path=paths["train"],
-        validation_path=paths["valid"],
-        test_path=paths["test"],
-        total_tokens=sum(tokens.values()),
-        training_tokens=tokens["train"],
-        validation_tokens=tokens["valid"],
-        test_tokens=tokens["test"],
-        num_sequences=sum(packs.values()),
-        tokenizer=cfg.tokenizer,
-        source_datasets=dataset_inputs(cfg.sources, shards, rows),
-        inputs=[
-            *dataset_inputs(cfg.sources, shards, rows),
-            tokenizer_input(cfg.tokenizer, info.digest),
-        ],
-        metadata={
-            "format": cfg.format,
-            "reader": "megatron.bridge.data.datasets."
-            + (
-                "packed_parquet.GPTSFTPackedParquetDataset"
-                if cfg.format == "parquet"
-                else "sft.GPTSFTPackedDataset"
-            ),
-            "packing": "best_fit_decreasing",
-            "packing_efficiency": efficiency,
-            "packs_per_split": packs,
-            "conversations": sum_stats(results, "documents"),
-            "conversations_per_split": {
-                s: sum(r["splits"][s]["documents"] for r in results.values()) for s in SPLITS
+        with Progress("sft data", sum(s.size for s in shards), len(shards)) as progress:
+            results = run_shards(
+                shards, tokenize_chat_shard, params, work, cfg.run, progress=progress
+            )
+        dropped = sum_stats(results, "dropped_too_long")
+        if dropped and not sum_stats(results, "documents"):
+            raise DataPrepConfigError(
+                "pack_size",
+                f"no conversation fits {cfg.pack_size} tokens (all {dropped:,} are longer); "
+                "raise pack_size or set long_sequences=truncate",
+            )
+        refuse_empty("sft", results)
+        folder.start()
+        writer = folder.writer()
+        suffix = ".idx.parquet" if cfg.format == "parquet" else ".npy"
+        paths: dict[str, str | None] = dict.fromkeys(SPLITS)
+        tokens = dict.fromkeys(SPLITS, 0)
+        packs = dict.fromkeys(SPLITS, 0)
+        pack_meta: list[dict[str, Any]] = []
+        efficiency: dict[str, float] = {}
+        for name in SPLITS:
+            spool = _Spool(work / "shards", shards, name)
+            if not len(spool.lengths):
+                continue
+            rel = f"{_OUTPUT_NAMES[name]}{suffix}"
+            packing = pack_best_fit_decreasing(spool.lengths, cfg.pack_size)
+            with writer.open(rel) as sink:
+                _write_packs(spool, packing, sink, cfg.format)
+            paths[name], tokens[name], packs[name] = (
+                str(folder.final / rel),
+                int(spool.lengths.sum()),
+                packing.num_packs,
+            )
+            efficiency[name] = round(packing.efficiency, 6)
+            pack_meta.append({"split": _OUTPUT_NAMES[name], **_pack_metadata(packing)})
+        writer.write_bytes(
+            "packing_metadata.json",
+            (json.dumps(pack_meta, indent=2, sort_keys=True) + "\n").encode(),
+        )
+        rows: dict[str, int] = {}
+        for shard in shards:
+            rows[shard.source] = rows.get(shard.source, 0) + results[shard.id]["documents"]
+        artifact = SFTDataArtifact(
+            path=str(folder.final),
+            pack_size=cfg.pack_size,
+            training_path=paths["train"],
+            validation_path=paths["valid"],
+            test_path=paths["test"],
+            total_tokens=sum(tokens.values()),
+            training_tokens=tokens["train"],
+            validation_tokens=tokens["valid"],
+            test_tokens=tokens["test"],
+            num_sequences=sum(packs.values()),
+            tokenizer=cfg.tokenizer,
+            source_datasets=dataset_inputs(cfg.sources, shards, rows),
+            inputs=[
+                *dataset_inputs(cfg.sources, shards, rows),
+                tokenizer_input(cfg.tokenizer, info.digest),
+            ],
+            metadata={
+                "format": cfg.format,
+                "reader": "megatron.bridge.data.datasets."
+                + (
+                    "packed_parquet.GPTSFTPackedParquetDataset"
+                    if cfg.format == "parquet"
+                    else "sft.GPTSFTPackedDataset"
+                ),
+                "packing": "best_fit_decreasing",
+                "packing_efficiency": efficiency,
+                "packs_per_split": packs,
+                "conversations": sum_stats(results, "documents"),
+                "conversations_per_split": {
+                    s: sum(r["splits"][s]["documents"] for r in results.values()) for s in SPLITS
+                },
+                "dropped_too_long": dropped,
+                "truncated": sum_stats(results, "truncated"),
+                "encoder": choice.name,
+                "packing_metadata_path": str(folder.final / "packing_metadata.json"),
+                **bad_record_summary(results),
+                "elapsed_s": round(time.time() - started, 3),
             },
-            "dropped_too_long": sum_stats(results, "dropped_too_long"),
-            "truncated": sum_stats(results, "truncated"),
-            "encoder": choice.name,
-            "packing_metadata_path": str(out / "packing_metadata.json"),
-            **bad_record_summary(results),
-            "elapsed_s": round(time.time() - started, 3),
-        },
-    )
-    artifact = publish(artifact, cfg.artifact_name)
-    finish_work(out, cfg.run.keep_work)
-    print(
-        f"sft data: {artifact.metadata['conversations']:,} conversations -> {artifact.num_sequences:,} packs of {cfg.pack_size} ({efficiency}) -> {artifact.uri}"
-    )
+        )
+        artifact = folder.publish(artifact, cfg.artifact_name, writer)
+        folder.finish(cfg.run.keep_work)
+    print(f"sft data: {_summary(artifact)} -> {artifact.uri} ({artifact.path})")
     return artifact
+
+
+def load_template(chat_template: str | None, info: TokenizerInfo) -> str:
+    """The chat template's text (the file given, else the tokenizer's own), checked to parse."""
+    from jinja2 import TemplateSyntaxError
+
+    key = "chat_template"
+    if chat_template:
+        path = Path(asset_path(chat_template)).expanduser()
+        try:
+            template = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise DataPrepConfigError(key, f"cannot read {path} ({err})") from None
+    elif info.chat_template:
+        template, path = info.chat_template, Path(info.source)
+    else:
+        raise DataPrepConfigError(
+            key, f"tokenizer {info.source} has no chat template; give a Jinja file"
+        )
+    try:
+        compile_template(template)
+    except TemplateSyntaxError as err:
+        raise DataPrepConfigError(
+            key, f"{path}: line {err.lineno}: not a valid Jinja template ({err.message})"
+        ) from None
+    return template
+
+
+def _summary(artifact: Any) -> str:
+    """`400 conversations (3 longer than pack_size dropped) -> 52 packs of 1,024 tokens
+    (packing efficiency: training 98.1%, validation 91.0%)`."""
+    meta = artifact.metadata
+    notes = []
+    if meta["dropped_too_long"]:
+        notes.append(f"{meta['dropped_too_long']:,} longer than pack_size dropped")
+    if meta["truncated"]:
+        notes.append(f"{meta['truncated']:,} truncated to pack_size")
+    if meta["bad_records"]:
+        notes.append(f"{plural(meta['bad_records'], 'bad record')} skipped")
+    efficiency = ", ".join(
+        f"{_OUTPUT_NAMES[s]} {value:.1%}" for s, value in meta["packing_efficiency"].items()
+    )
+    return (
+        f"{plural(meta['conversations'], 'conversation')}"
+        + (f" ({'; '.join(notes)})" if notes else "")
+        + f" -> {plural(artifact.num_sequences, 'pack')} of {artifact.pack_size:,} tokens"
+        + f" (packing efficiency: {efficiency})"
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -210,7 +211,7 @@ def _jsonl_pieces(shard: Shard) -> Iterator[tuple[int, bytes]]:
     the whole file; offsets into the decompressed stream), about `PIECE_BYTES` of whole lines
     at a time, so decoding can start before the shard is read."""
     compressed = shard.format == "jsonl-compressed"
-    with _open_jsonl(shard) as f:
+    with _open_jsonl(shard) as f, _unreadable(shard, compressed):
         pos = shard.start
         if pos > 0:
             f.seek(pos - 1)
@@ -223,6 +224,25 @@ def _jsonl_pieces(shard: Shard) -> Iterator[tuple[int, bytes]]:
                 data += f.readline()
             yield pos, data
             pos += len(data)
+
+
+@contextmanager
+def _unreadable(shard: Shard, compressed: bool) -> Iterator[None]:
+    """A compressed file that does not decompress (`x.jsonl.gz` that is not gzip, truncated)
+    becomes an InputDataError naming it."""
+    if not compressed:
+        yield
+        return
+    import lzma
+    import zlib
+
+    try:
+        yield
+    except (OSError, EOFError, zlib.error, lzma.LZMAError) as err:
+        kind = shard.url.rsplit(".", 1)[-1]
+        raise InputDataError(
+            shard.url, 0, f"cannot decompress as .{kind} ({err}); fix or rename the file"
+        ) from None
 
 
 def _lines(pos: int, data: bytes) -> Iterator[tuple[int, bytes]]:
@@ -286,7 +306,7 @@ def text_batches(
         for piece in _jsonl_pieces(shard):
             try:
                 records = decoder.decode_lines(piece[1])
-            except msgspec.MsgspecError:
+            except (msgspec.MsgspecError, UnicodeDecodeError):
                 records = None
             if records is not None and all(r.value is not None for r in records):
                 stats.records += len(records)
@@ -331,6 +351,15 @@ class _Bad:
     reason: str
 
 
+def _not_utf8(line: bytes) -> str:
+    """Where the bytes of `line` stop being UTF-8."""
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return f"not UTF-8 (byte {line[err.start]:#04x} at column {err.start + 1})"
+    return "not UTF-8"
+
+
 def _raw_records(
     shard: Shard, decoder: msgspec.json.Decoder, piece: tuple[int, bytes] | None
 ) -> Iterator[tuple[int, Any]]:
@@ -345,6 +374,8 @@ def _raw_records(
                 yield offset, decoder.decode(line)
             except msgspec.DecodeError as err:
                 yield offset, _Bad(f"invalid JSON ({err})")
+            except UnicodeDecodeError:
+                yield offset, _Bad(_not_utf8(line))
     elif shard.format == "parquet":
         import fsspec
         import pyarrow.parquet as pq

@@ -4,6 +4,7 @@
     ├── DataPrepConfigError      a config key has a value the stage cannot use
     ├── InputDataError           a bad record or file: names file:line and the fix
     ├── TokenizerLoadError       the tokenizer cannot be loaded from the given path or name
+    ├── OutputInUseError         another run holds the output folder of the same config
     └── OptionalDependencyError  an extra (ray, datasets, tiktoken) is not installed
     RunError
     ├── ShardFailedError         a worker failed on a shard for a reason that is not the input's
@@ -44,9 +45,12 @@ class InputDataError(_Reconstructible, UserError):
     def __init__(self, file: str, line: int, reason: str) -> None:
         self._init_args = (file, line, reason)
         self.file, self.line, self.reason = file, line, reason
-        where = f"{file}:{line}" if line else file
+        if not line:  # the whole file: skipping records would not help
+            super().__init__(f"{file}: {reason}")
+            return
         super().__init__(
-            f"{where}: {reason} (fix the input, or set on_bad_record=skip to skip and count bad records)"
+            f"{file}:{line}: {reason} (fix the input, or set on_bad_record=skip to skip and "
+            "count bad records)"
         )
 
 
@@ -59,6 +63,18 @@ class TokenizerLoadError(_Reconstructible, UserError):
         super().__init__(
             f"tokenizer `{spec}`: {reason} (give a tokenizer.json path, a folder holding one, "
             "a Hugging Face hub name, or tiktoken:<encoding>)"
+        )
+
+
+class OutputInUseError(_Reconstructible, UserError):
+    """Another run holds the lock of the output folder."""
+
+    def __init__(self, folder: str, holder: str) -> None:
+        self._init_args = (folder, holder)
+        self.folder = folder
+        super().__init__(
+            f"output folder {folder} is in use by another data prep ({holder}); wait for it to "
+            "finish (then rerun to reuse its result), or choose another output_dir"
         )
 
 
