@@ -105,7 +105,11 @@ def test_slurm_dry_run_over_ssh_in_a_container_ships_the_config(cli: Cli, workdi
     assert result.code == 0, result.err
     assert str(config) not in result.out.split("# would submit", 1)[1]  # only on the job side
     assert "--config /nemo_run/configs/nemotron/mine.yaml lr=0.3" in result.out
-    assert "--container-mounts /lustre/alice/jobs/demo-train/" in result.out
+    # the shared root (remote_job_dir here) and the job dir are mounted
+    assert (
+        "--container-mounts /lustre/alice/jobs:/lustre/alice/jobs,/lustre/alice/jobs/demo-train/"
+        in result.out
+    )
     ships = [line for line in result.out.splitlines() if line.startswith("# ships")]
     assert len(ships) == 1 and "as /nemo_run/configs/nemotron/mine.yaml" in ships[0]
     shipped = Path(ships[0].split("config ", 1)[1].split(" as ", 1)[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from nemotron.kit.run import build_executor, load_env_profile
 from nemotron.kit.run._executors import import_nemo_run
-from nemotron.kit.run.errors import ExecutorError, RunConfigError
+from nemotron.kit.run.errors import ExecutorError, ProfileValueError, RunConfigError
 
 KINDS = """
     [local4]
@@ -96,7 +97,12 @@ def test_slurm_fields_torchrun_and_partitions(write_env) -> None:
         "0",
     )
     assert ex.exclusive is True and ex.container_image.startswith("nvcr.io")
-    assert ex.container_mounts == ["/lustre:/lustre"] and ex.setup_lines == "module load cuda"
+    # mounted: the shared root (NeMo-Run's home with the local tunnel) and this machine's
+    # registry (the local tunnel makes it the login node); setup runs in the container
+    home = os.environ.get("NEMORUN_HOME") or os.path.expanduser("~/.nemo_run")
+    registry = os.environ["NEMOTRON_ARTIFACTS_ROOT"]
+    assert ex.container_mounts == ["/lustre:/lustre", f"{home}:{home}", f"{registry}:{registry}"]
+    assert ex.setup_lines is None and ex.env_vars["NEMOTRON_ARTIFACTS_ROOT"] == registry
     assert isinstance(ex.launcher, run.Torchrun) and ex.torchrun_nproc_per_node == 8
     assert isinstance(ex.tunnel, run.LocalTunnel)
     assert build_executor(prof, detach=True).partition == "long"
@@ -161,17 +167,40 @@ def test_image_cleared_by_extends_means_no_container(write_env) -> None:
 def test_packagers(write_env, project: Path) -> None:
     run = import_nemo_run()
 
-    write_env(KINDS + '\n[pattern]\nextends = "slurm"\npackage_patterns = ["*.py"]\n')
-    plain = build_executor(load_env_profile("slurm"))
+    write_env(
+        KINDS
+        + '\n[host]\nextends = "slurm"\ncontainer_image = ""\n'
+        + '\n[pattern]\nextends = "host"\npackage_patterns = ["*.py"]\n'
+    )
+    plain = build_executor(load_env_profile("host"))
     assert type(plain.packager) is run.Packager  # not a repo, no patterns: code used in place
     assert plain.env_vars["PYTHONPATH"].split(":")[0] == str(project)
     pattern = build_executor(load_env_profile("pattern"))
     assert isinstance(pattern.packager, run.PatternPackager)
     subprocess.run(["git", "init", "-q", str(project)], check=True)
-    git = build_executor(load_env_profile("slurm"))
+    assert type(build_executor(load_env_profile("host")).packager) is run.Packager  # no commit
+    git_env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t"}
+    git_env |= {"GIT_COMMITTER_EMAIL": "t@t", "PATH": os.environ["PATH"]}
+    subprocess.run(
+        ["git", "-C", str(project), "commit", "-q", "--allow-empty", "-m", "x"],
+        check=True,
+        env=git_env,
+    )
+    git = build_executor(load_env_profile("host"))
     assert isinstance(git.packager, run.GitArchivePackager) and git.packager.basepath == str(
         project
     )
+    # in a container, our code goes as built wheels: the user's repo and cwd are not shipped
+    container = build_executor(load_env_profile("slurm"))
+    assert type(container.packager) is run.Packager
+    assert str(project) not in container.env_vars.get("PYTHONPATH", "")
+
+
+def test_git_packager_needs_a_commit(write_env, project: Path) -> None:
+    write_env(KINDS + '\n[git]\nextends = "slurm"\npackager = "git"\n')
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    with pytest.raises(ProfileValueError, match="has no commit yet"):
+        build_executor(load_env_profile("git"))
 
 
 def test_import_does_not_load_nemo_run() -> None:

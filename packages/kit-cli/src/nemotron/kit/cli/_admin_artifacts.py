@@ -2,7 +2,8 @@
 
 REF is anything kit-artifacts' `parse_ref` reads: `Name` (latest), `Name:vN`, `Name:N`,
 `Name:ALIAS`, `art://Name:...`, or `art:///abs/path` / a path to a published artifact's data.
-The registry is the active one: `$NEMOTRON_ARTIFACTS_ROOT`, else `~/.nemotron/artifacts`.
+The registry is the active one: `$NEMOTRON_ARTIFACTS_ROOT`, else env.toml's `[artifacts] root`
+(the one the project's cluster jobs publish to), else `~/.nemotron/artifacts`.
 """
 
 from __future__ import annotations
@@ -45,8 +46,16 @@ class UnpublishedRefError(UserError):
 
 
 def _registry() -> Any:
-    from nemotron.kit.artifacts import get_registry
+    import os
 
+    from nemotron.kit.artifacts import Registry, get_registry
+
+    if not os.environ.get("NEMOTRON_ARTIFACTS_ROOT"):
+        from nemotron.kit.run import load_env
+
+        root = load_env().artifacts.root
+        if root:
+            return Registry(root)
     return get_registry()
 
 

@@ -118,9 +118,14 @@ def plan_stage(stage: Stage, options: StageOptions) -> StagePlan:
     config_file = stage.resolve_config(options.config)
     profile = None
     if options.profile:  # where it runs is checked before what it reads
-        from nemotron.kit.run import load_env_profile
+        from nemotron.kit.run import load_env_profile, registry_root
 
         profile = load_env_profile(options.profile)
+        root = registry_root(profile)
+        if root is not None:  # the profile's jobs publish there: inputs and results are there
+            from nemotron.kit.artifacts import set_registry
+
+            set_registry(root)
     overrides = list(options.overrides)
     if stage.config_class is not None:  # what the job's own `cli(Config, ...)` will build
         cfg = compose(stage.config_class, config_file, overrides)

@@ -29,6 +29,7 @@ from nemotron.kit.run._profiles import (
     SlurmProfile,
     WandbSettings,
 )
+from nemotron.kit.run._shared import registry_root
 from nemotron.kit.run._shipping import JobFile
 
 __all__ = [
@@ -58,5 +59,6 @@ __all__ = [
     "load_env",
     "load_env_profile",
     "project_root",
+    "registry_root",
     "resolve_profile",
 ]

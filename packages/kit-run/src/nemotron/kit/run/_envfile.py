@@ -91,6 +91,8 @@ class EnvFile:
         if problems:
             raise problems[0]
         assert profile is not None
+        if isinstance(profile, SlurmProfile) and profile.artifacts_root is None:
+            profile.artifacts_root = self.artifacts.root  # one registry: the laptop's and its jobs'
         return profile
 
     def _profile_and_problems(self, name: str) -> tuple[Profile | None, list[RunConfigError]]:

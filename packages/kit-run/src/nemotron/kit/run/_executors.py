@@ -21,6 +21,7 @@ from nemotron.kit.run._profiles import (
     SkypilotProfile,
     SlurmProfile,
 )
+from nemotron.kit.run._shared import job_env, job_mounts
 from nemotron.kit.run.errors import ExecutorError, ProfileValueError, RunConfigError
 
 if TYPE_CHECKING:
@@ -53,15 +54,42 @@ def git_toplevel(folder: Path) -> Path | None:
     return Path(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else None
 
 
+def _has_commit(top: Path) -> bool:
+    proc = subprocess.run(
+        ["git", "-C", str(top), "rev-parse", "--verify", "--quiet", "HEAD"],
+        capture_output=True,
+        check=False,
+        timeout=10,
+    )
+    return proc.returncode == 0
+
+
+def ships_job_code(profile: BaseProfile) -> bool:
+    """True where kit-run ships our code itself: Slurm jobs in a container (see `_jobcode`)."""
+    return isinstance(profile, SlurmProfile) and bool(profile.container_image)
+
+
 def code_root(profile: BaseProfile, cwd: Path | None = None) -> tuple[str, Path | None]:
-    """(packager kind, folder whose code the packager ships) for `profile` from `cwd`."""
+    """(packager kind, folder whose code the packager ships) for `profile` from `cwd`.
+
+    `auto` never ships the current directory's repository to a container job on Slurm (its
+    code goes as built wheels), nor archives a repository without commits.
+    """
     cwd = cwd or Path.cwd()
     kind = profile.packager
+    if kind == "auto" and ships_job_code(profile):
+        return "none", None
     top = git_toplevel(cwd) if kind in ("auto", "git") else None
     if kind == "git" and top is None:
         raise ProfileValueError(
             profile.name, "packager", None, f"'git' needs a git repository; {cwd} is not in one"
         )
+    if kind == "git" and top is not None and not _has_commit(top):
+        raise ProfileValueError(
+            profile.name, "packager", None, f"'git' ships HEAD; {top} has no commit yet"
+        )
+    if kind == "auto" and top is not None and not _has_commit(top):
+        top = None
     if kind in ("auto", "git") and top is not None:
         return "git", top
     if kind == "pattern" or (kind == "auto" and profile.package_patterns):
@@ -228,7 +256,8 @@ def _slurm(profile: SlurmProfile, env_vars: dict[str, str], launcher: Any, detac
         tunnel = run.LocalTunnel(job_dir="")  # job_dir "" = the local experiments folder
     partition = (profile.batch_partition if detach else profile.run_partition) or profile.partition
     packager = _packager(profile)
-    if profile.tunnel == "local" and type(packager) is run.Packager:
+    env_vars = {**job_env(profile), **env_vars}
+    if profile.tunnel == "local" and type(packager) is run.Packager and not profile.container_image:
         # Nothing is copied: the job imports the code where it is.
         env_vars = {
             "PYTHONPATH": os.pathsep.join(
@@ -251,9 +280,10 @@ def _slurm(profile: SlurmProfile, env_vars: dict[str, str], launcher: Any, detac
         gres=profile.gres,
         constraint=profile.constraint,
         container_image=profile.container_image or None,  # "" (cleared by extends) = none
-        container_mounts=list(profile.container_mounts),
+        container_mounts=job_mounts(profile),
         srun_args=list(profile.srun_args) or None,
-        setup_lines="\n".join(profile.setup) or None,
+        # in a container, the profile's setup runs in it, before the command (see launch)
+        setup_lines=None if profile.container_image else "\n".join(profile.setup) or None,
         env_vars=env_vars,
         tunnel=tunnel,
         packager=packager,

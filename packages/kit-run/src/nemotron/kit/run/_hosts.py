@@ -20,7 +20,6 @@ import re
 import shlex
 import stat
 import subprocess
-from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -30,7 +29,7 @@ from nemotron.kit.run.errors import ExecutorError, ProfileValueError
 if TYPE_CHECKING:
     import nemo_run
 
-__all__ = ["JobHost", "job_host", "secrets_through_stdin", "ssh_tunnel", "tunnel_record"]
+__all__ = ["JobHost", "job_host", "ssh_tunnel", "tunnel_record"]
 
 _TIMEOUT = 30
 
@@ -215,33 +214,3 @@ def ssh_tunnel(settings: dict[str, Any]) -> nemo_run.SSHTunnel:
         identity=settings.get("identity"),
         job_dir=settings["job_dir"],
     )
-
-
-@contextlib.contextmanager
-def secrets_through_stdin(experiment: Any, secrets: Mapping[str, str]) -> Iterator[None]:
-    """While `experiment` submits: over an ssh tunnel, `sbatch` gets `secrets` in its environment.
-
-    The remote shell reads `export` lines from its stdin before running sbatch (which passes
-    its environment to the job), so the values are never on a command line or in a file.
-    Registering the executor's tunnel with the experiment makes NeMo-Run submit through it.
-    """
-    from nemo_run.core.tunnel.client import SSHTunnel
-
-    tunnel = getattr(experiment.jobs[0].executor, "tunnel", None)
-    if not secrets or not isinstance(tunnel, SSHTunnel):
-        yield
-        return
-    exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in secrets.items())
-    plain_run = tunnel.run
-
-    def run(command: str, hide: bool = True, warn: bool = False, **kwargs: Any) -> Any:
-        if command.startswith("sbatch "):
-            command, kwargs["in_stream"] = f". /dev/stdin && {command}", io.StringIO(exports)
-        return plain_run(command, hide=hide, warn=warn, **kwargs)
-
-    experiment.tunnels[tunnel.key] = tunnel
-    tunnel.run = run
-    try:
-        yield
-    finally:
-        del tunnel.run

@@ -21,10 +21,12 @@ from nemotron.kit.run._executors import (
     executor_summary,
     import_nemo_run,
     python_entrypoint,
+    ships_job_code,
     split_secrets,
 )
-from nemotron.kit.run._hosts import secrets_through_stdin, tunnel_record
+from nemotron.kit.run._hosts import tunnel_record
 from nemotron.kit.run._job import Job, LogFollower, get_job
+from nemotron.kit.run._jobcode import prepare_job_code, upload_job_code
 from nemotron.kit.run._paths import jobs_dir
 from nemotron.kit.run._profiles import (
     PROFILE_TYPES,
@@ -41,8 +43,11 @@ from nemotron.kit.run._records import (
     write_atomic,
     write_json,
 )
+from nemotron.kit.run._secretfile import secrets_for_job, secrets_path, source_line
+from nemotron.kit.run._shared import shared_root
 from nemotron.kit.run._shipping import (
     JobFile,
+    drop_submit_side_files,
     placeholder,
     ship_into_job_dir,
     ship_ray,
@@ -187,6 +192,8 @@ def launch(
     all_env = {**prof.env_vars, **(env or {}), "NEMOTRON_RUN_ID": job_id}
     plain_env, secret_env = split_secrets(all_env)
     files = [JobFile(a.name, _mask(a.text, secret_env)) for a in args if isinstance(a, JobFile)]
+    setup = _container_setup(prof, secret_env) if ships_job_code(prof) and prof.setup else None
+    files += [setup] if setup is not None else []
     copies = {f.name: folder / "files" / f.name for f in files}
     local = isinstance(prof, LocalProfile)
     str_args = [
@@ -195,6 +202,8 @@ def launch(
     ]
     command, is_module, path = _command(prof, script_or_module, str_args)
     command = _spread(prof, command)
+    if setup is not None:
+        command = ["bash", placeholder(setup), *command]
     deps = [d if isinstance(d, Job) else get_job(d, root) for d in depends_on]
 
     record = JobRecord(
@@ -257,6 +266,13 @@ def launch(
     )
 
 
+def _container_setup(prof: BaseProfile, secret_env: Mapping[str, str]) -> JobFile:
+    """The profile's `setup` lines as a script that then runs the command, in the container."""
+    lines = ["#!/bin/bash", "# the profile's setup, run in the container before the job", "set -e"]
+    text = "\n".join([*lines, *prof.setup, 'exec "$@"', ""])
+    return JobFile("nemotron-setup.sh", _mask(text, secret_env))
+
+
 def _script(command: list[str], is_module: bool, path: str) -> Any:
     run = import_nemo_run()
 
@@ -294,7 +310,26 @@ def _submit(
                 if check:
                     job.raise_for_state()
                 return job
+    job_code = None
+    if ships_job_code(prof):
+        assert isinstance(prof, SlurmProfile)
+        job_code = prepare_job_code(prof.container_python)
+        shared = shared_root(prof)
+        assert shared is not None
+        code_path = job_code.pythonpath(shared)
+        inherited = plain_env.get("PYTHONPATH")
+        plain_env = {
+            **plain_env,
+            "PYTHONPATH": f"{code_path}:{inherited}" if inherited else code_path,
+            "PYTHONNOUSERSITE": "1",
+        }
     executor = build_executor(prof, env=plain_env, detach=detach)
+    secret_file = None
+    if isinstance(prof, SlurmProfile) and secret_env:
+        secret_file = secrets_path(prof, job.id)
+        executor.setup_lines = "\n".join(
+            filter(None, [source_line(secret_file), executor.setup_lines])
+        )
     if isinstance(prof, SlurmProfile) and deps:
         executor.dependencies = [d.record.handle for d in deps if d.record.handle]
         executor.dependency_type = "afterok"
@@ -323,9 +358,18 @@ def _submit(
             _ship(job, exp.jobs[0], files)
             if dry_run:
                 exp.dryrun(log=False)
+            elif isinstance(prof, SlurmProfile):
+                if job_code is not None:
+                    upload_job_code(job_code, executor.tunnel, shared_root(prof) or "")
+                with (
+                    secrets_for_job(executor.tunnel, secret_file, secret_env)
+                    if secret_file
+                    else contextlib.nullcontext()
+                ):
+                    exp.run(detach=True, tail_logs=False)
             else:
-                with _exported(secret_env), secrets_through_stdin(exp, secret_env):
-                    exp.run(detach=isinstance(prof, SlurmProfile), tail_logs=False)
+                with _exported(secret_env):
+                    exp.run(detach=False, tail_logs=False)
     except Exception as err:
         _write_nemo_log(job, nemo_log, secret_env)
         job._finish("FAILED", None, f"submission failed: {err}")
@@ -357,6 +401,7 @@ def _submit(
         record.log_files = [os.path.join(task_dir, f"log-*_{log_id}_*.out")]
         sched_id = f"{record.backend_id}_*" if array is not None else record.backend_id
         record.scheduler_log_files = [os.path.join(task_dir, f"sbatch_*_{sched_id}.out")]
+        drop_submit_side_files(nr_job.executor.tunnel, task_dir)
         sbatch = os.path.join(exp._exp_dir, f"{record.name}_sbatch.sh")
         if os.path.isfile(sbatch):
             write_atomic(job.folder / "submission.sh", _mask(Path(sbatch).read_text(), secret_env))
@@ -388,6 +433,7 @@ def _ship(job: Job, nr_job: Any, files: Sequence[JobFile]) -> None:
     def prepare_and_ship(*args: Any, **kwargs: Any) -> Any:
         nr_job.executor.create_job_dir()
         paths = ship_into_job_dir(nr_job.executor, files)
+        nr_job.task.path = paths.get(nr_job.task.path, nr_job.task.path)
         nr_job.task.args = substitute(nr_job.task.args, paths)
         record = job.record
         record.command = substitute(record.command, paths)

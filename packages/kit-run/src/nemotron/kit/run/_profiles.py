@@ -79,6 +79,16 @@ class SlurmProfile(BaseProfile, tag="slurm", tag_field="executor"):
     """Private key file; default: the ssh agent's and ~/.ssh's keys."""
     remote_job_dir: str | None = None
     """Where job files go on the cluster (ssh tunnel)."""
+    shared_root: str | None = None
+    """Folder on the shared filesystem that login and compute nodes see at the same path
+    (default: `remote_job_dir` over ssh, NeMo-Run's home with the local tunnel). Container jobs get it mounted; it holds the registry (unless
+    `artifacts_root`), outputs (`NEMOTRON_DATA_DIR`), `HF_HOME` and the job's code."""
+    artifacts_root: str | None = None
+    """This profile's registry root, used by its jobs and by this machine for it (default:
+    `[artifacts] root`, else `<shared_root>/artifacts` for container jobs)."""
+    container_python: str | None = None
+    """The image's Python as `major.minor` (default: this interpreter's); the job's
+    dependencies are installed for it."""
 
 
 class DockerProfile(BaseProfile, tag="docker", tag_field="executor"):

@@ -1,0 +1,77 @@
+"""Secrets reach a Slurm job through a file that lives only until the job starts.
+
+slurmctld saves the environment `sbatch` ran with in its state directory, so secrets must not be
+in it (nor in the sbatch script, which is saved too). Before submitting, kit-run writes the job's
+secret variables as `export` lines into a 0600 file in a 0700 folder on the cluster
+(`<shared_root>/.nemotron/secrets/<job id>`; over an ssh tunnel through SFTP, so it is never a
+file on this machine). The batch script sources it with tracing off and deletes it; srun hands
+the variables to the job's tasks (into the container too). A job cancelled before it starts
+leaves the file behind (readable by its owner only).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import stat
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from nemotron.kit.run._profiles import SlurmProfile
+from nemotron.kit.run._shared import shared_root
+
+__all__ = ["secrets_for_job", "secrets_path", "source_line"]
+
+
+def secrets_path(profile: SlurmProfile, job_id: str) -> str:
+    """Where the job's secrets file goes on the cluster."""
+    return f"{shared_root(profile)}/.nemotron/secrets/{job_id}"
+
+
+def source_line(path: str) -> str:
+    """The batch script's line that loads the secrets (untraced) and deletes the file."""
+    quoted = shlex.quote(path)
+    return (
+        f"{{ set +vx; }} 2>/dev/null; if [ -f {quoted} ]; then . {quoted}; rm -f {quoted}; fi; "
+        "set -vx"
+    )
+
+
+def _text(secrets: Mapping[str, str]) -> bytes:
+    return "".join(f"export {k}={shlex.quote(v)}\n" for k, v in sorted(secrets.items())).encode()
+
+
+@contextlib.contextmanager
+def secrets_for_job(tunnel: Any, path: str, secrets: Mapping[str, str]) -> Iterator[None]:
+    """Write the secrets file for the duration of a submission; remove it if submitting fails."""
+    from nemo_run.core.tunnel.client import SSHTunnel
+
+    folder = os.path.dirname(path)
+    if isinstance(tunnel, SSHTunnel):
+        tunnel.connect()
+        tunnel.run(f"mkdir -p {shlex.quote(folder)} && chmod 0700 {shlex.quote(folder)}")
+        sftp = tunnel.session.sftp()
+        with sftp.open(path, "wb") as fh:
+            fh.chmod(0o600)
+            fh.write(_text(secrets))
+
+        def remove() -> None:
+            with contextlib.suppress(OSError):
+                sftp.remove(path)
+    else:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        os.chmod(folder, stat.S_IRWXU)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(_text(secrets))
+
+        def remove() -> None:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+    try:
+        yield
+    except BaseException:
+        remove()
+        raise

@@ -1,0 +1,129 @@
+"""`nemotron nano3 ... --run box` from a user's project folder, through the cluster in a box.
+
+Each test is a real run: the CLI on this machine (the laptop), sbatch over ssh on the login node
+as `boxuser`, the job in the debootstrap image (Python, nothing of ours), outputs and registry
+on the shared folder. The project is a folder outside our repository, a git repo without commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO, Box
+
+pytestmark = [pytest.mark.cluster, pytest.mark.slurm, pytest.mark.slow]
+
+SECRET = "hf_box_secret_4f1c9e27"
+SECRET_DIGEST = hashlib.sha256(SECRET.encode()).hexdigest()[:12]
+NEMOTRON = str(Path(sys.executable).with_name("nemotron"))
+
+ENV_TOML = """\
+[artifacts]
+root = "{shared}/artifacts"
+
+[box]
+executor = "slurm"
+partition = "debug"
+time = "00:10:00"
+tunnel = "ssh"
+host = "{host}"
+port = {port}
+user = "{user}"
+identity = "{identity}"
+remote_job_dir = "{shared}/jobs"
+shared_root = "{shared}"
+container_image = "{image}"
+env_vars = {{ HF_TOKEN = "{secret}" }}
+setup = [
+  'echo "setup: /nemo_run $(test -d /nemo_run && echo present) token $(printf %s "$HF_TOKEN" | sha256sum | cut -c1-12)"',
+]
+"""
+
+
+class Project:
+    """A user's project folder with a `box` profile; runs the `nemotron` CLI in it."""
+
+    def __init__(self, folder: Path, box: Box) -> None:
+        self.folder = folder
+        self.box = box
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "env.toml").write_text(
+            ENV_TOML.format(
+                host=box.host, port=box.port, user=box.user, identity=box.identity,
+                shared=box.shared, image=box.image, secret=SECRET,
+            )
+        )  # fmt: skip
+        subprocess.run(["git", "init", "-q", str(folder)], check=True)  # a repo without commits
+
+    def nemotron(self, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k != "NEMOTRON_ARTIFACTS_ROOT"}
+        return subprocess.run(
+            [NEMOTRON, *args],
+            cwd=self.folder,
+            env={**env, "COLUMNS": "200", "NO_COLOR": "1"},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+
+@pytest.fixture
+def project(box: Box, tmp_path: Path) -> Project:
+    return Project(tmp_path / "my-project", box)
+
+
+def _slurm_ids(project: Project) -> list[str]:
+    records = [json.loads(p.read_text()) for p in project.folder.glob(".nemotron/jobs/*/job.json")]
+    return [r["backend_id"] for r in records if r.get("backend_id")]
+
+
+def _box_files(box: Box, job_ids: list[str]) -> list[Path]:
+    """Everything the box wrote for these jobs: shared folder, spool, Slurm logs."""
+    roots = [Path(box.shared, d) for d in ("jobs", "artifacts", "data", ".nemotron/secrets")]
+    roots += [p for i in job_ids for p in Path("/var/spool/slurmctld").glob(f"hash.*/job.{i}")]
+    roots += [Path("/var/log/slurm")]
+    files = [p for r in roots if r.exists() for p in ([r] if r.is_file() else r.rglob("*"))]
+    return [p for p in files if p.is_file()]
+
+
+def test_data_prep_pretrain_runs_in_the_image_and_leaks_nothing(project: Project) -> None:
+    proc = project.nemotron("nano3", "data", "prep", "pretrain", "-c", "tiny", "--run", "box")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    # the profile's setup ran in the container, with the secret in its environment
+    assert f"setup: /nemo_run present token {SECRET_DIGEST}" in out
+    published = re.search(r"-> (art://nano3-pretrain-data:v\d+) \((\S+)\)", out)
+    assert published, out
+    uri, path = published.groups()
+    assert path.startswith(f"{project.box.shared}/data/")  # a shared path, not /nemo_run/code
+    assert "artifacts produced by" in out and uri in out  # the laptop reads the box's registry
+
+    # the laptop sees what the job published, through the shared mount
+    shown = project.nemotron("artifacts", "show", uri)
+    assert shown.returncode == 0, shown.stderr
+    assert path in shown.stdout
+
+    # no secret and no submit-host path anywhere the box keeps things
+    job_ids = _slurm_ids(project)
+    assert len(job_ids) == 1
+    box_side = _box_files(project.box, job_ids)
+    assert any(p.name.endswith(f"_{job_ids[0]}_0.out") for p in box_side), "no job log found"
+    records = [p for p in (project.folder / ".nemotron").rglob("*") if p.is_file()]
+    leaks = [str(p) for p in box_side + records if SECRET.encode() in p.read_bytes()]
+    assert leaks == []
+    host_paths = [str(project.folder), str(REPO), str(Path.home())]
+    seen = {
+        str(p): [h for h in host_paths if h.encode() in p.read_bytes()]
+        for p in box_side
+        if not str(p).startswith("/var/log/")
+    }
+    assert {p: h for p, h in seen.items() if h} == {}
