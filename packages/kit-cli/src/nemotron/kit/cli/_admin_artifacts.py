@@ -26,6 +26,23 @@ artifacts_app = typer.Typer(
     rich_markup_mode="rich",
 )
 
+
+@artifacts_app.callback()
+def _project_registry() -> None:
+    """Without NEMOTRON_ARTIFACTS_ROOT, env.toml's `[artifacts] root` is the registry."""
+    import os
+
+    if os.environ.get("NEMOTRON_ARTIFACTS_ROOT"):
+        return
+    from nemotron.kit.run import load_env
+
+    root = load_env().artifacts.root
+    if root:
+        from nemotron.kit.artifacts import set_registry
+
+        set_registry(root)
+
+
 RefArg = Annotated[
     str,
     typer.Argument(
@@ -46,16 +63,8 @@ class UnpublishedRefError(UserError):
 
 
 def _registry() -> Any:
-    import os
+    from nemotron.kit.artifacts import get_registry
 
-    from nemotron.kit.artifacts import Registry, get_registry
-
-    if not os.environ.get("NEMOTRON_ARTIFACTS_ROOT"):
-        from nemotron.kit.run import load_env
-
-        root = load_env().artifacts.root
-        if root:
-            return Registry(root)
     return get_registry()
 
 
