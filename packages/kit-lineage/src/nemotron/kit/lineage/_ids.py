@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import msgspec
 
-from nemotron.kit.artifacts import Artifact, ArtifactRef, InputDatasetInfo, UserError, parse_ref
+from nemotron.kit.artifacts import (
+    Artifact,
+    ArtifactRef,
+    ArtURI,
+    InputDatasetInfo,
+    UserError,
+    parse_ref,
+)
 
 __all__ = ["artifact_id", "input_id", "lineage_inputs", "normalize_ref", "source_id"]
 
@@ -17,7 +24,7 @@ __all__ = ["artifact_id", "input_id", "lineage_inputs", "normalize_ref", "source
 def artifact_id(name: str | None, version: int | None, path: str | None = None) -> str:
     """The node id of an artifact version (or of an unpublished artifact, by path)."""
     if name and version is not None:
-        return f"{name}:v{version}"
+        return ArtURI(name, version).short
     return f"path:{path}"
 
 

@@ -200,7 +200,7 @@ def render_pipe_lineage(alias: str) -> str:
     if not outputs:
         return f"# nano3 pipe: nothing is pinned with alias {alias} in {get_registry().root}\n"
     graph = LineageGraph.from_registry()
-    refs = [f"{artifact.name}:v{artifact.version}" for artifact in outputs]
+    refs = [ArtURI(artifact.name, artifact.version).short for artifact in outputs]
     inner = {node.id for ref in refs for node in graph.ancestors(ref)}
     lines = [f"# nano3 pipe: {len(outputs)} artifacts published (alias {alias})"]
     lines += [f"{a.uri}  [{a.type}]  {a.path}" for a in outputs]
