@@ -416,11 +416,11 @@ def run_sft(cfg: SFTDataConfig) -> Any:
             ],
             metadata={
                 "format": cfg.format,
-                "reader": "megatron.bridge.data.datasets."
+                "reader": "megatron.bridge.data.packing."  # Megatron-Bridge 0.6.2's classes
                 + (
-                    "packed_parquet.GPTSFTPackedParquetDataset"
+                    "parquet.GPTSFTPackedParquetDataset"
                     if cfg.format == "parquet"
-                    else "sft.GPTSFTPackedDataset"
+                    else "gpt_sft.GPTSFTPackedDataset"
                 ),
                 "packing": "best_fit_decreasing",
                 "packing_efficiency": efficiency,

@@ -61,6 +61,13 @@ class Handoff:
         tmp.replace(target)
         return target
 
+    @classmethod
+    def read(cls, path: str | Path) -> Handoff:
+        """The hand-off a stage wrote (`handoff.yaml`), as the library side loads it."""
+        import yaml
+
+        return cls(**yaml.safe_load(Path(path).read_text()))
+
 
 def build_handoff(stage: str, cfg: StageConfig, library_overrides: list[str]) -> Handoff:
     """Fill the stage's outputs, data and parent model into the library's config section."""

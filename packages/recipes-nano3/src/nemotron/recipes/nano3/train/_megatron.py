@@ -23,14 +23,17 @@ from nemotron.recipes.nano3.train._checkpoints import write_train_summary
 from nemotron.recipes.nano3.train._handoff import Handoff
 from nemotron.recipes.nano3.train.errors import StageConfigError
 
-__all__ = ["LOSS_KEY", "run_megatron_bridge"]
+__all__ = ["LOSS_KEY", "build_config_container", "run_megatron_bridge"]
 
 LOSS_KEY = "lm loss"
 
 
-def run_megatron_bridge(handoff: Handoff) -> str:
-    """Build the ConfigContainer, train, and return the folder the checkpoints were saved in."""
-    from megatron.bridge.training.gpt_step import forward_step
+def build_config_container(handoff: Handoff) -> Any:
+    """The recipe's ConfigContainer with our `train:` section and the `train.` overrides applied.
+
+    Runs Megatron-Bridge's own config code only (no GPU): the CPU tests call it to validate every
+    stage config against the real dataclasses.
+    """
     from megatron.bridge.training.utils.omegaconf_utils import (
         apply_overrides,
         create_omegaconf_dict_config,
@@ -44,7 +47,14 @@ def run_megatron_bridge(handoff: Handoff) -> str:
     if handoff.library_overrides:
         omega = parse_hydra_overrides(omega, handoff.library_overrides)
     apply_overrides(config, OmegaConf.to_container(omega, resolve=True), excluded)
+    return config
 
+
+def run_megatron_bridge(handoff: Handoff) -> str:
+    """Build the ConfigContainer, train, and return the folder the checkpoints were saved in."""
+    from megatron.bridge.training.gpt_step import forward_step
+
+    config = build_config_container(handoff)
     if handoff.stage == "pretrain":
         from megatron.bridge.training.pretrain import pretrain as entry
     else:

@@ -1,0 +1,156 @@
+"""Run inside .venvs/megatron: build a stage's real ConfigContainer from its hand-off and validate it.
+
+    python megatron_bridge_check.py CASES_JSON RESULT_JSON
+
+CASES_JSON: {"cases": {name: {"handoff": handoff.yaml path, "world_size": GPUs}}, "classes": [dotted
+class paths]}. RESULT_JSON gets, per case, what Megatron-Bridge built (or the error it raised: type
+and message), and which of the classes import.
+
+The ConfigContainer comes from our own hand-off code (`_megatron.build_config_container`: the
+recipe function, our `train:` section, the `train.` overrides, Megatron-Bridge's
+`apply_overrides`), then `ConfigContainer.validate()` runs: every dataset/model/optimizer
+`finalize`, megatron-core's `TransformerConfig.__post_init__`, batch and parallelism checks.
+`WORLD_SIZE` is each case's GPU count (validate derives the data-parallel size from it).
+
+Only the checks that need transformer-engine or CUDA are turned off first (`CPU_SKIPS`); the
+result lists each one that was on, so a test can say exactly what was not checked.
+"""
+
+# ruff: noqa: TID253  (this script runs only inside .venvs/megatron, where these are the point)
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import megatron_shim  # noqa: F401  (first: the test-only stand-ins)
+from megatron.bridge.training.config import runtime_config_update
+
+from nemotron.recipes.nano3.train._handoff import Handoff
+from nemotron.recipes.nano3.train._megatron import build_config_container
+
+# (section, field, CPU value, why it cannot be checked here)
+CPU_SKIPS = [
+    (
+        "model",
+        "apply_rope_fusion",
+        False,
+        "fused RoPE is a transformer-engine kernel (TransformerConfig: 'Please install TE')",
+    ),
+    (
+        "model",
+        "cuda_graph_impl",
+        "none",
+        "CUDA graphs are captured by transformer-engine on a GPU",
+    ),
+    ("model", "transformer_impl", "local", "transformer-engine layers need CUDA"),
+    ("model", "use_te_rng_tracker", False, "the transformer-engine RNG tracker needs CUDA"),
+    ("rng", "te_rng_tracker", False, "the transformer-engine RNG tracker needs CUDA"),
+    (
+        "model",
+        "moe_flex_dispatcher_backend",
+        None,
+        "DeepEP/HybridEP dispatch kernels need CUDA (the flex dispatcher checks them)",
+    ),
+    (
+        "model",
+        "moe_token_dispatcher_type",
+        "alltoall",
+        "the flex dispatcher needs DeepEP/HybridEP kernels (CUDA)",
+    ),
+    ("model", "moe_grouped_gemm", False, "grouped GEMM is a transformer-engine kernel"),
+    ("model", "moe_permute_fusion", False, "fused permutation is a transformer-engine kernel"),
+    (
+        "model",
+        "use_fused_weighted_squared_relu",
+        False,
+        "the fused squared-ReLU kernel needs CUDA",
+    ),
+    (
+        "comm_overlap",
+        None,
+        None,
+        "tensor-parallel communication overlap needs transformer-engine userbuffers",
+    ),
+]
+
+
+def _apply_cpu_skips(config: object) -> list[dict[str, object]]:
+    skipped: list[dict[str, object]] = []
+    for section, name, value, why in CPU_SKIPS:
+        if name is None:
+            if getattr(config, section) is not None:
+                setattr(config, section, None)
+                skipped.append({"key": section, "was": "set", "why": why})
+            continue
+        owner = getattr(config, section)
+        before = getattr(owner, name, value)
+        if before != value:
+            setattr(owner, name, value)
+            skipped.append({"key": f"{section}.{name}", "was": repr(before), "why": why})
+    return skipped
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, Path):
+        return str(value)
+    if dataclasses.is_dataclass(value):
+        return type(value).__module__ + "." + type(value).__qualname__
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return repr(value)
+
+
+def _fields(obj: object) -> dict[str, object]:
+    return {f.name: _plain(getattr(obj, f.name, None)) for f in dataclasses.fields(obj)}  # type: ignore[arg-type]
+
+
+def check(handoff_file: str, world_size: int) -> dict[str, object]:
+    """Build and validate one hand-off; what Megatron-Bridge made of it."""
+    os.environ["WORLD_SIZE"] = str(world_size)
+    handoff = Handoff.read(handoff_file)
+    config = build_config_container(handoff)
+    skipped = _apply_cpu_skips(config)
+    runtime_config_update(config)  # what pretrain()/finetune() run first: ends in validate()
+    dataset = config.dataset
+    specs = getattr(dataset, "offline_packing_specs", None)
+    return {
+        "skipped": skipped,
+        "data_parallel_size": config.data_parallel_size,
+        "dataset_type": type(dataset).__module__ + "." + type(dataset).__qualname__,
+        "dataset": _fields(dataset),
+        "packing": _fields(specs) if specs is not None else None,
+        "model_type": type(config.model).__module__ + "." + type(config.model).__qualname__,
+        "model": _fields(config.model),
+        "train": _fields(config.train),
+        "checkpoint": _fields(config.checkpoint),
+        "tokenizer": _fields(config.tokenizer),
+    }
+
+
+def _importable(path: str) -> bool:
+    module, _, name = path.rpartition(".")
+    try:
+        return hasattr(importlib.import_module(module), name)
+    except ImportError:
+        return False
+
+
+def main(cases_file: str, result_file: str) -> None:
+    spec = json.loads(Path(cases_file).read_text())
+    results: dict[str, object] = {"classes": {path: _importable(path) for path in spec["classes"]}}
+    for name, case in spec["cases"].items():
+        try:
+            results[name] = {"ok": True, **check(case["handoff"], case["world_size"])}
+        except Exception as err:  # reported per case; the test names the case and the error
+            results[name] = {"ok": False, "error": f"{type(err).__name__}: {err}"}
+    Path(result_file).write_text(json.dumps(results, indent=1, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
