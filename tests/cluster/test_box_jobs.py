@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -96,12 +97,24 @@ def _box_files(box: Box, job_ids: list[str]) -> list[Path]:
 
 
 def test_data_prep_pretrain_runs_in_the_image_and_leaks_nothing(project: Project) -> None:
-    proc = project.nemotron("nano3", "data", "prep", "pretrain", "-c", "tiny", "--run", "box")
+    name = f"box-pretrain-{uuid.uuid4().hex[:8]}"  # a config not published yet: built here
+    argv = [
+        "nano3",
+        "data",
+        "prep",
+        "pretrain",
+        "-c",
+        "tiny",
+        "--run",
+        "box",
+        f"artifact_name={name}",
+    ]
+    proc = project.nemotron(*argv)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     # the profile's setup ran in the container, with the secret in its environment
     assert f"setup: /nemo_run present token {SECRET_DIGEST}" in out
-    published = re.search(r"-> (art://nano3-pretrain-data:v\d+) \((\S+)\)", out)
+    published = re.search(rf"-> (art://{name}:v1) \((\S+)\)", out)
     assert published, out
     uri, path = published.groups()
     assert path.startswith(f"{project.box.shared}/data/")  # a shared path, not /nemo_run/code
@@ -117,6 +130,7 @@ def test_data_prep_pretrain_runs_in_the_image_and_leaks_nothing(project: Project
     assert len(job_ids) == 1
     box_side = _box_files(project.box, job_ids)
     assert any(p.name.endswith(f"_{job_ids[0]}_0.out") for p in box_side), "no job log found"
+    assert any(p.name == "environment" for p in box_side), "slurmctld's saved environment not found"
     records = [p for p in (project.folder / ".nemotron").rglob("*") if p.is_file()]
     leaks = [str(p) for p in box_side + records if SECRET.encode() in p.read_bytes()]
     assert leaks == []
@@ -127,3 +141,45 @@ def test_data_prep_pretrain_runs_in_the_image_and_leaks_nothing(project: Project
         if not str(p).startswith("/var/log/")
     }
     assert {p: h for p, h in seen.items() if h} == {}
+
+
+def test_data_prep_sft_and_rl_publish_to_the_registry_the_laptop_reads(project: Project) -> None:
+    for stage, name in (("sft", "nano3-sft-data"), ("rl", "nano3-rl-data")):
+        proc = project.nemotron("nano3", "data", "prep", stage, "-c", "tiny", "--run", "box")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert f"art://{name}:v" in proc.stdout
+    listed = project.nemotron("artifacts", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "nano3-sft-data" in listed.stdout and "nano3-rl-data" in listed.stdout
+    lineage = project.nemotron("artifacts", "lineage", "nano3-sft-data")
+    assert lineage.returncode == 0, lineage.stderr
+    assert "run nano3-data-prep-sft-" in lineage.stdout
+
+
+def _job_id(submitted: str, profile: str = "box") -> str:
+    match = re.search(rf"submitted (\S+) to profile '{profile}'", submitted)
+    assert match, submitted
+    return match.group(1)
+
+
+def test_batch_then_status_and_logs(project: Project) -> None:
+    proc = project.nemotron("nano3", "data", "prep", "rl", "-c", "tiny", "--batch", "box")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    job = _job_id(proc.stdout)
+    logs = project.nemotron("jobs", "logs", "-f", job)  # follows until the job ends
+    assert logs.returncode == 0, logs.stderr
+    assert "rl data:" in logs.stdout
+    status = project.nemotron("jobs", "status", job)
+    assert status.returncode == 0 and f"{job}: SUCCEEDED" in status.stdout, status.stdout
+
+
+def test_batch_then_cancel(project: Project) -> None:
+    with (project.folder / "env.toml").open("a") as fh:
+        fh.write('\n[box-slow]\nextends = "box"\nsetup = ["echo waiting; sleep 120"]\n')
+    proc = project.nemotron("nano3", "data", "prep", "rl", "-c", "tiny", "--batch", "box-slow")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    job = _job_id(proc.stdout, "box-slow")
+    cancel = project.nemotron("jobs", "cancel", job)
+    assert cancel.returncode == 0, cancel.stdout + cancel.stderr
+    status = project.nemotron("jobs", "status", job)
+    assert status.returncode == 1 and f"{job}: CANCELLED" in status.stdout, status.stdout
