@@ -134,7 +134,7 @@ def _parse_named(rest: str, original: str) -> ArtURI:
     try:
         return ArtURI(name=check_name(name), selector=parse_version(selector or None))
     except InvalidNameError as err:
-        raise InvalidURIError(original, str(err).split(";")[0]) from None
+        raise InvalidURIError(original, f"{err.kind}: {err.reason}") from None
 
 
 def art_uri(name: str | None, version: int | None, path: str) -> ArtURI:

@@ -45,8 +45,9 @@ class RunError(NemotronError):
 #   RunError
 #   └── RegistryError             the registry storage failed (I/O, exhausted retries)
 
-MAX_ECHO = 80
-"""Echoed user input (names, URIs, paths) is cut to this many characters."""
+MAX_ECHO = 200
+"""Echoed user input (names, URIs, paths) is cut to this many characters (a 3000-character
+name stays readable; real paths fit)."""
 
 
 def clip(text: object, limit: int = MAX_ECHO) -> str:
