@@ -4,7 +4,9 @@
 
 Every row runs two commands A and B alternately (A B A B ..., one warm-up pair first) as fresh
 processes and reports the medians of A, of B, of A - B pair by pair (the overhead) and of A / B:
-pairing keeps the figures meaningful while the machine's speed drifts.
+pairing keeps the figures meaningful while the machine's speed drifts. `A-B cpu` is the median
+difference in CPU seconds (user + system of every process waited for): on a busy machine it
+says what the overhead would be on an idle one better than wall time does.
 
 - `nemotron --help` and `import nemotron.kit.artifacts` against a bare `python -c pass`;
 - a local attached stage, `nemotron nano3 data prep rl -c tiny`, against running its script
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -54,28 +57,37 @@ def _script(stage: str) -> list[str]:
     ]
 
 
-def _run(argv: list[str] | list[list[str]], env: dict[str, str]) -> float:
-    """Wall seconds of `argv` (a list of commands: one after the other); raises if one fails."""
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run(argv: list[str] | list[list[str]], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds of `argv` (a list of commands: one after the other).
+
+    CPU is user + system of every process waited for (the CLI, its supervisor, the stage).
+    """
     commands = argv if argv and isinstance(argv[0], list) else [argv]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu()
     for command in commands:
         proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
         if proc.returncode != 0:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
             raise RuntimeError(f"{' '.join(map(str, command))[:60]}: {' '.join(tail)[:80]}")
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _cpu() - cpu
 
 
-def _paired(a: list, b: list, runs: int, env: dict[str, str]) -> tuple[float, float, float, float]:
-    """Medians of A, B, A - B and A / B over `runs` alternating pairs after a warm-up pair."""
-    _run(a, env), _run(b, env)
+def _paired(a: list, b: list, runs: int, env: dict[str, str]) -> list[float]:
+    """Medians of A, B, A - B, A / B (wall) and A - B (CPU) over `runs` alternating pairs."""
+    _run(a, env), _run(b, env)  # warm-up: also writes the bytecode cache
     pairs = [(_run(a, env), _run(b, env)) for _ in range(runs)]
-    return (
-        statistics.median(x for x, _ in pairs),
-        statistics.median(y for _, y in pairs),
-        statistics.median(x - y for x, y in pairs),
-        statistics.median(x / y for x, y in pairs),
-    )
+    return [
+        statistics.median(x for (x, _), _ in pairs),
+        statistics.median(y for _, (y, _) in pairs),
+        statistics.median(x - y for (x, _), (y, _) in pairs),
+        statistics.median(x / y for (x, _), (y, _) in pairs),
+        statistics.median(x - y for (_, x), (_, y) in pairs),
+    ]
 
 
 def _environment(work: Path, cache: Path | None) -> dict[str, str]:
@@ -153,10 +165,12 @@ def main() -> None:
                 "",
             ),
         )
-    print(f"{'A (against B)':<36} {'A s':>7} {'B s':>7} {'A-B s':>7} {'A/B':>6}  target")
+    print(
+        f"{'A (against B)':<36} {'A s':>7} {'B s':>7} {'A-B s':>7} {'A/B':>6} {'A-B cpu':>7}  target"
+    )
     for label, a, b, runs, env, target in rows:
         try:
-            ta, tb, diff, ratio = _paired(a, b, runs, env)
+            ta, tb, diff, ratio, cpu = _paired(a, b, runs, env)
         except RuntimeError as err:
             print(f"{label:<36} failed: {err}")
             continue
@@ -165,7 +179,7 @@ def main() -> None:
             "import": f"A/B <= {IMPORT_TARGET_X}: {'meets' if ratio <= IMPORT_TARGET_X else 'misses'}",
             "stage": f"A-B <= {STAGE_TARGET_S}: {'meets' if diff <= STAGE_TARGET_S else 'misses'}",
         }.get(target, "")
-        print(f"{label:<36} {ta:7.3f} {tb:7.3f} {diff:7.3f} {ratio:6.2f}  {verdict}")
+        print(f"{label:<36} {ta:7.3f} {tb:7.3f} {diff:7.3f} {ratio:6.2f} {cpu:7.3f}  {verdict}")
     print(
         f"(B: bare python for the first three rows, the stage's script(s) run directly after; "
         f"medians of {args.runs} pairs, pipe {args.pipe_runs}; Python {sys.version.split()[0]}, "

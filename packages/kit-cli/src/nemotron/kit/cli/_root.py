@@ -19,6 +19,7 @@ from typer._click.exceptions import UsageError
 from typer.core import TyperCommand, TyperGroup
 
 from nemotron.kit.cli._discovery import RecipeEntryPoint, recipe_entry_points
+from nemotron.kit.cli._plain_params import plain_strings
 from nemotron.kit.cli.errors import RecipeLoadError
 
 __all__ = ["RECIPES_PANEL", "RootGroup", "SuggestingGroup", "load_recipe_group"]
@@ -28,6 +29,9 @@ RECIPES_PANEL = "Recipes"
 
 class SuggestingGroup(TyperGroup):
     """A Typer group: lean rich help, and "No such command" suggests the closest listed name."""
+
+    def get_params(self, ctx: _click.Context) -> list[_click.Parameter]:
+        return plain_strings(super().get_params(ctx))
 
     def format_help(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
         if self.rich_markup_mode is None:

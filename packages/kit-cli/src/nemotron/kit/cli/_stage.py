@@ -24,6 +24,7 @@ import typer
 from typer import _click
 from typer.core import TyperCommand
 
+from nemotron.kit.cli._plain_params import plain_strings
 from nemotron.kit.cli._root import SuggestingGroup
 from nemotron.kit.cli.errors import ConflictingOptionsError, UnknownConfigError
 
@@ -255,6 +256,9 @@ def collect_options(ctx: _click.Context, overrides: Sequence[str]) -> StageOptio
 
 class StageCommand(TyperCommand):
     """A stage's click command: Typer's help plus panels for configs, profiles, inputs, examples."""
+
+    def get_params(self, ctx: _click.Context) -> list[_click.Parameter]:
+        return plain_strings(super().get_params(ctx))
 
     @property
     def stage(self) -> Stage:
