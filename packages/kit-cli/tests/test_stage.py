@@ -258,11 +258,15 @@ def test_jobs_list_is_aligned_and_leaves_dry_runs_out(cli: Cli, workdir: Path) -
     assert every[2].rindex(" ") + 1 == every[0].index("CREATED")
 
 
-def test_config_descriptions_end_where_the_comment_block_ends(workdir: Path) -> None:
+def test_config_descriptions_end_where_the_sentence_ends(workdir: Path) -> None:
     folder = workdir / "cfgs"
     folder.mkdir()
-    (folder / "long.yaml").write_text(
-        "# First part of a sentence, on a cluster:\n# the rest.\nx: 1\n"
+    (folder / "cut.yaml").write_text(
+        "# First part, on a cluster:\n# pip install x) the rest.\nx: 1\n"
     )
+    (folder / "two.yaml").write_text("# A smoke test\n# The recipe builds more.\nx: 1\n")
+    (folder / "dot.yaml").write_text("# One sentence.\n# another one\nx: 1\n")
     stage = Stage(name="s", module="m", config_dir=folder)
-    assert stage.config_description("long") == "First part of a sentence, on a cluster: the rest."
+    assert stage.config_description("cut") == "First part, on a cluster: pip install x) the rest."
+    assert stage.config_description("two") == "A smoke test"
+    assert stage.config_description("dot") == "One sentence."

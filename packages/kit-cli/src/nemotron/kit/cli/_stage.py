@@ -96,18 +96,25 @@ class Stage:
         )
 
     def config_description(self, name: str) -> str:
-        """The leading `# comment` block of a named config as one line (it may wrap), or ''."""
+        """The first sentence of a named config's leading `# comment` block, or ''.
+
+        A line continues onto the next comment line until it ends with a period or the next
+        line starts a new sentence (a capital letter).
+        """
         path = self._named(name)
         try:
             lines = path.read_text(encoding="utf-8").lstrip().splitlines() if path else []
         except OSError:
             return ""
-        block = []
+        text = ""
         for line in lines:
             if not line.startswith("#"):
                 break
-            block.append(line.lstrip("#").strip())
-        return " ".join(filter(None, block))
+            part = line.lstrip("#").strip()
+            if text and (text.endswith(".") or part[:1].isupper()):
+                break
+            text = f"{text} {part}".strip()
+        return text
 
     def _named(self, name: str) -> Path | None:
         if self.config_dir is None:
