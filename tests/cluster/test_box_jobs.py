@@ -7,7 +7,6 @@ on the shared folder. The project is a folder outside our repository, a git repo
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -18,68 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, Box
+from .conftest import REPO, SECRET, SECRET_DIGEST, Box, Project
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slurm, pytest.mark.slow]
-
-SECRET = "hf_box_secret_4f1c9e27"
-SECRET_DIGEST = hashlib.sha256(SECRET.encode()).hexdigest()[:12]
-NEMOTRON = str(Path(sys.executable).with_name("nemotron"))
-
-ENV_TOML = """\
-[artifacts]
-root = "{shared}/artifacts"
-
-[box]
-executor = "slurm"
-partition = "debug"
-time = "00:10:00"
-tunnel = "ssh"
-host = "{host}"
-port = {port}
-user = "{user}"
-identity = "{identity}"
-remote_job_dir = "{shared}/jobs"
-shared_root = "{shared}"
-container_image = "{image}"
-env_vars = {{ HF_TOKEN = "{secret}" }}
-setup = [
-  'echo "setup: /nemo_run $(test -d /nemo_run && echo present) token $(printf %s "$HF_TOKEN" | sha256sum | cut -c1-12)"',
-]
-"""
-
-
-class Project:
-    """A user's project folder with a `box` profile; runs the `nemotron` CLI in it."""
-
-    def __init__(self, folder: Path, box: Box) -> None:
-        self.folder = folder
-        self.box = box
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "env.toml").write_text(
-            ENV_TOML.format(
-                host=box.host, port=box.port, user=box.user, identity=box.identity,
-                shared=box.shared, image=box.image, secret=SECRET,
-            )
-        )  # fmt: skip
-        subprocess.run(["git", "init", "-q", str(folder)], check=True)  # a repo without commits
-
-    def nemotron(self, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if k != "NEMOTRON_ARTIFACTS_ROOT"}
-        return subprocess.run(
-            [NEMOTRON, *args],
-            cwd=self.folder,
-            env={**env, "COLUMNS": "200", "NO_COLOR": "1"},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-
-
-@pytest.fixture
-def project(box: Box, tmp_path: Path) -> Project:
-    return Project(tmp_path / "my-project", box)
 
 
 def _slurm_ids(project: Project) -> list[str]:

@@ -24,6 +24,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 from nemotron.kit.run._profiles import SlurmProfile
+from nemotron.kit.run._sshverify import verified_login
 from nemotron.kit.run.errors import ExecutorError, ProfileValueError
 
 if TYPE_CHECKING:
@@ -199,18 +200,28 @@ def tunnel_record(profile: SlurmProfile) -> dict[str, Any]:
         "port": profile.port,
         "identity": os.path.expanduser(profile.identity) if profile.identity else None,
         "job_dir": profile.remote_job_dir,
+        "known_hosts": os.path.expanduser(profile.known_hosts) if profile.known_hosts else None,
     }
 
 
 def ssh_tunnel(settings: dict[str, Any]) -> nemo_run.SSHTunnel:
-    """NeMo-Run's SSHTunnel for a `tunnel_record`."""
+    """NeMo-Run's SSHTunnel for a `tunnel_record`, checking the host key against known_hosts.
+
+    NeMo-Run's tunnel (fabric's `Connection`) accepts and remembers any host key; ours logs in
+    only to a host whose key is known (key-based authentication only: no password prompt).
+    """
+    import functools
+
     from nemotron.kit.run._executors import import_nemo_run
 
     run = import_nemo_run()
-    return run.SSHTunnel(
+    tunnel = run.SSHTunnel(
         host=settings["host"],
         user=settings["user"],
         port=settings.get("port"),
         identity=settings.get("identity"),
         job_dir=settings["job_dir"],
     )
+    # an instance attribute, not a subclass: NeMo-Run serializes the tunnel by its class
+    tunnel._authenticate = functools.partial(verified_login, tunnel, settings.get("known_hosts"))
+    return tunnel

@@ -79,6 +79,9 @@ class SlurmProfile(BaseProfile, tag="slurm", tag_field="executor"):
     """Private key file; default: the ssh agent's and ~/.ssh's keys."""
     remote_job_dir: str | None = None
     """Where job files go on the cluster (ssh tunnel)."""
+    known_hosts: str | None = None
+    """File holding the login node's host key (default: ~/.ssh/known_hosts and
+    /etc/ssh/ssh_known_hosts); an unknown or changed key stops the connection."""
     shared_root: str | None = None
     """Folder on the shared filesystem that login and compute nodes see at the same path
     (default: `remote_job_dir` over ssh, NeMo-Run's home with the local tunnel). Container jobs get it mounted; it holds the registry (unless
