@@ -64,7 +64,7 @@ def one_run(workers: int, output: Path, corpus: Path) -> None:
             shard_s[0] += time.perf_counter() - start
 
     _pretrain.run_shards = timed  # type: ignore[assignment]
-    set_registry(output.parent / f"registry-{output.name}")
+    set_registry(output / ".registry")  # removed with the output: a rerun must not reuse
     cfg = PretrainDataConfig(
         sources=[SourceConfig(name="corpus", path=str(corpus))],
         tokenizer=TOKENIZER,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nemotron.recipes.nano3.data_prep._common import ASSETS
+from nemotron.recipes.nano3.data_prep._config import ASSETS
 
 TOKENIZER = ASSETS / "tokenizer" / "tokenizer.json"
 

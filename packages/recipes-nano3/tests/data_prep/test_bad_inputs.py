@@ -44,7 +44,7 @@ CASES = [
     (
         "sft",
         ["chat_template=/no/such.jinja"],
-        "config key `chat_template`: /no/such.jinja: no such",
+        "config key `chat_template`: cannot read /no/such.jinja",
     ),
     (
         "sft",

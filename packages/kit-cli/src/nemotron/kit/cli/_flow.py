@@ -136,7 +136,10 @@ def plan_stage(stage: Stage, options: StageOptions) -> StagePlan:
         _check_input(item, cfg)
     resolved = resolve_to_container(cfg)
     if stage.config_class is not None:
-        to_typed(stage.config_class, cfg)
+        typed: Any = to_typed(stage.config_class, cfg)
+        check = getattr(typed, "check", None)
+        if callable(check):  # the stage's own rules, before anything is launched
+            check()
     return StagePlan(stage, options, config_file, cfg, resolved, profile)
 
 

@@ -66,7 +66,8 @@ class Stage:
         default_config: Config name used when `-c` is not given.
         inputs: Artifact inputs, for help and the pre-launch check.
         examples: Example command lines for help.
-        config_class: Optional dataclass the resolved config must validate into.
+        config_class: Optional dataclass the resolved config must validate into; its
+            `check()` method, if it has one, runs too (raising a UserError) before any launch.
     """
 
     name: str

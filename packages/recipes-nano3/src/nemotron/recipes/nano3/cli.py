@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from nemotron.kit.cli import ArtifactInput, RecipeApp
+from nemotron.recipes.nano3.data_prep._config import PretrainDataConfig, RLDataConfig, SFTDataConfig
 
 CONFIGS = Path(__file__).resolve().parent / "configs"
 
@@ -24,30 +25,34 @@ prep = data.group(
 )
 imports = data.group("import", help="Register data prepared elsewhere as an artifact (no copy).")
 
-_PREP: tuple[tuple[str, str, str], ...] = (
+_PREP: tuple[tuple[str, str, str, type], ...] = (
     (
         "pretrain",
         "PretrainBlendsArtifact",
         "Text -> Megatron .bin/.idx per source and split + blend.json.",
+        PretrainDataConfig,
     ),
     (
         "sft",
         "SFTDataArtifact",
         "Chat data -> chat template -> loss-masked, packed sequences (Megatron-Bridge).",
+        SFTDataConfig,
     ),
     (
         "rl",
         "SplitJsonlDataArtifact",
         "Prompt JSONL -> deterministic train/val/test JSONL (NeMo-RL) + manifest.",
+        RLDataConfig,
     ),
 )
-for _name, _type, _help in _PREP:
+for _name, _type, _help, _config in _PREP:
     prep.stage(
         _name,
         help=f"{_help}\n\nPublishes a {_type} (`-c tiny` runs offline on the bundled sample in seconds).",
         module=f"nemotron.recipes.nano3.data_prep.{_name}",
         config_dir=CONFIGS / "data_prep" / _name,
         default_config="default",
+        config_class=_config,  # checked (types and the stage's rules) before launching
         examples=(
             f"nemotron nano3 data prep {_name} -c tiny",
             f"nemotron nano3 data prep {_name} --run cluster",

@@ -27,7 +27,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nemotron.recipes.nano3.data_prep._common import ENGINES
+from nemotron.recipes.nano3.data_prep._config import ENGINES
 from nemotron.recipes.nano3.data_prep._progress import Progress
 from nemotron.recipes.nano3.data_prep._slurm_array import (
     ArrayTaskDone,
@@ -42,7 +42,7 @@ from nemotron.recipes.nano3.data_prep.errors import (
 )
 
 if TYPE_CHECKING:
-    from nemotron.recipes.nano3.data_prep._common import EngineConfig
+    from nemotron.recipes.nano3.data_prep._config import EngineConfig
 
 _READ_AHEAD = 4
 """Items `ReadAhead.read` may run ahead of `ReadAhead.work` (bounds the memory it holds)."""

@@ -14,20 +14,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from nemotron.recipes.nano3.data_prep._common import (
-    SPLITS,
-    CommonConfig,
-    SplitConfig,
-    asset_path,
     bad_record_summary,
     blends_artifact,
-    check_encoder,
     dataset_inputs,
     plural,
     refuse_empty,
@@ -35,6 +30,7 @@ from nemotron.recipes.nano3.data_prep._common import (
     sum_stats,
     tokenizer_input,
 )
+from nemotron.recipes.nano3.data_prep._config import SPLITS, PretrainDataConfig, asset_path
 from nemotron.recipes.nano3.data_prep._engine import ReadAhead, run_shards
 from nemotron.recipes.nano3.data_prep._indexed import concatenate, token_dtype, write_index
 from nemotron.recipes.nano3.data_prep._output import OutputFolder
@@ -54,38 +50,8 @@ from nemotron.recipes.nano3.data_prep._tokenizer import (
     build_encoder,
     load_tokenizer_info,
 )
-from nemotron.recipes.nano3.data_prep.errors import DataPrepConfigError
 
 _VERIFY_CHARS = 1024  # of each sampled document: the start-up check costs milliseconds
-
-
-@dataclass
-class PretrainDataConfig(CommonConfig):
-    """Pretrain data prep: JSONL/Parquet/HF text -> Megatron bin/idx + blend.json."""
-
-    tokenizer: str = ""
-    """tokenizer.json path, folder, Hugging Face hub name, or tiktoken:<encoding>."""
-    tokenizer_revision: str | None = None
-    eod_token: str | None = None
-    """Token appended to every document; null = the tokenizer's eos_token."""
-    append_eod: bool = True
-    encoder: str = "auto"
-    """`auto` (fastest encoder proven identical), `reference`, or `gigatoken`."""
-    verify_docs: int = 256
-    """Documents of the input (the first 1,024 characters of each) encoded by both encoders at
-    start-up."""
-    split: SplitConfig = field(default_factory=SplitConfig)
-    artifact_name: str = "nano3-pretrain-data"
-
-    def check(self) -> None:
-        super().check()
-        check_encoder(self.tokenizer, self.encoder)
-        if not isinstance(self.verify_docs, int) or self.verify_docs < 0:
-            raise DataPrepConfigError("verify_docs", f"must be >= 0, got {self.verify_docs}")
-        if not any(s.weight > 0 for s in self.sources):
-            raise DataPrepConfigError(
-                "sources", "every blend weight is 0; give at least one source a weight > 0"
-            )
 
 
 @dataclass(frozen=True)

@@ -12,21 +12,20 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from nemotron.recipes.nano3.data_prep._common import (
-    CommonConfig,
-    SplitConfig,
     bad_record_summary,
     dataset_inputs,
     refuse_empty,
     skipped_text,
     sum_stats,
 )
+from nemotron.recipes.nano3.data_prep._config import RLDataConfig
 from nemotron.recipes.nano3.data_prep._engine import run_shards
 from nemotron.recipes.nano3.data_prep._output import OutputFolder
 from nemotron.recipes.nano3.data_prep._progress import Progress
@@ -40,14 +39,6 @@ from nemotron.recipes.nano3.data_prep._sources import (
 from nemotron.recipes.nano3.data_prep._split import split_of
 
 _NAMES = ("train", "val", "test")
-
-
-@dataclass
-class RLDataConfig(CommonConfig):
-    """RL data prep: prompt records -> train/val/test JSONL for NeMo-RL + manifest.json."""
-
-    split: SplitConfig = field(default_factory=lambda: SplitConfig(valid=0.05, test=0.05))
-    artifact_name: str = "nano3-rl-data"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +23,14 @@ import numpy as np
 
 from nemotron.recipes.nano3.data_prep._chat import check_conversation, compile_template, segments
 from nemotron.recipes.nano3.data_prep._common import (
-    SPLITS,
-    CommonConfig,
-    SplitConfig,
-    asset_path,
     bad_record_summary,
-    check_encoder,
     dataset_inputs,
     plural,
     refuse_empty,
     sum_stats,
     tokenizer_input,
 )
+from nemotron.recipes.nano3.data_prep._config import SPLITS, SFTDataConfig, asset_path
 from nemotron.recipes.nano3.data_prep._engine import run_shards
 from nemotron.recipes.nano3.data_prep._output import OutputFolder
 from nemotron.recipes.nano3.data_prep._packing import Packing, pack_best_fit_decreasing
@@ -58,43 +54,6 @@ from nemotron.recipes.nano3.data_prep.errors import DataPrepConfigError
 _OUTPUT_NAMES = {"train": "training", "valid": "validation", "test": "test"}
 _ROWS_PER_GROUP = 256
 _BATCH = 256
-
-
-@dataclass
-class SFTDataConfig(CommonConfig):
-    """SFT data prep: chat JSONL/Parquet -> Nano 3 chat template -> packed sequences."""
-
-    tokenizer: str = ""
-    tokenizer_revision: str | None = None
-    chat_template: str | None = None
-    """Jinja template file; null = the tokenizer's own chat template."""
-    pack_size: int = 4096
-    """Tokens per pack (Megatron-Bridge `packed_sequence_size`)."""
-    long_sequences: str = "drop"
-    """Conversations longer than pack_size: `drop` (counted) or `truncate`."""
-    format: str = "parquet"
-    """`parquet` (GPTSFTPackedParquetDataset, streamed) or `npy` (GPTSFTPackedDataset)."""
-    encoder: str = "auto"
-    split: SplitConfig = field(default_factory=lambda: SplitConfig(valid=0.02, test=0.0))
-    artifact_name: str = "nano3-sft-data"
-
-    def check(self) -> None:
-        super().check()
-        check_encoder(self.tokenizer, self.encoder)
-        if not isinstance(self.pack_size, int) or self.pack_size < 1:
-            raise DataPrepConfigError(
-                "pack_size", f"must be a positive token count, got {self.pack_size}"
-            )
-        if self.long_sequences not in ("drop", "truncate"):
-            raise DataPrepConfigError(
-                "long_sequences", f"must be `drop` or `truncate`, got {self.long_sequences!r}"
-            )
-        if self.format not in ("parquet", "npy"):
-            raise DataPrepConfigError("format", f"must be `parquet` or `npy`, got {self.format!r}")
-        if self.chat_template and not Path(asset_path(self.chat_template)).expanduser().is_file():
-            raise DataPrepConfigError(
-                "chat_template", f"{self.chat_template}: no such file; give a Jinja template file"
-            )
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nemotron.recipes.nano3.data_prep._common import asset_path, work_dir
+from nemotron.recipes.nano3.data_prep._common import work_dir
+from nemotron.recipes.nano3.data_prep._config import asset_path
 from nemotron.recipes.nano3.data_prep._sources import Shard
 from nemotron.recipes.nano3.data_prep.errors import ArrayJobFailedError, DataPrepConfigError
 

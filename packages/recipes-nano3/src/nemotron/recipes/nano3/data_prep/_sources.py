@@ -19,6 +19,7 @@ from typing import Any
 
 import msgspec
 
+from nemotron.recipes.nano3.data_prep._config import SourceConfig
 from nemotron.recipes.nano3.data_prep.errors import (
     DataPrepConfigError,
     InputDataError,
@@ -30,26 +31,6 @@ _PARQUET = (".parquet", ".pq")
 _COMPRESSED = (".gz", ".zst", ".bz2", ".xz")
 PIECE_BYTES = 2 << 20
 """About this many bytes of JSONL (characters of text otherwise) are read and decoded at a time."""
-
-
-@dataclass
-class SourceConfig:
-    """One input dataset of a blend."""
-
-    name: str
-    """Short name: names the output files and the lineage entry."""
-    path: str
-    """File, folder, glob, fsspec URL, or `hf://org/dataset`."""
-    weight: float = 1.0
-    """Blend weight (pretrain)."""
-    text_field: str = "text"
-    """Field holding the document (pretrain), the messages (SFT) or the prompt (RL)."""
-    subset: str | None = None
-    """Hugging Face dataset config name."""
-    split: str = "train"
-    """Hugging Face dataset split."""
-    revision: str | None = None
-    """Hugging Face dataset revision (commit or tag)."""
 
 
 @dataclass(frozen=True)

@@ -361,10 +361,6 @@ class EncoderChoice:
     reason: str
 
 
-ENCODER_CHOICES = ("auto", "reference", "gigatoken")
-"""Values of a stage's `encoder` key."""
-
-
 def choose_encoder(
     info: TokenizerInfo,
     sample: list[str],
