@@ -3,8 +3,9 @@
     python megatron_bridge_check.py CASES_JSON RESULT_JSON
 
 CASES_JSON: {"cases": {name: {"handoff": handoff.yaml path, "world_size": GPUs}}, "classes": [dotted
-class paths]}. RESULT_JSON gets, per case, what Megatron-Bridge built (or the error it raised: type
-and message), and which of the classes import.
+class paths], "recipes": [recipe functions]}. RESULT_JSON gets, per case, what Megatron-Bridge built
+(or the error it raised: type and message), which of the classes import, and every key of each
+recipe's ConfigContainer (what our shipped key list must equal).
 
 The ConfigContainer comes from our own hand-off code (`_megatron.build_config_container`: the
 recipe function, our `train:` section, the `train.` overrides, Megatron-Bridge's
@@ -141,9 +142,34 @@ def _importable(path: str) -> bool:
         return False
 
 
+def _key_tree(value: object, owner: object) -> object:
+    """The keys of the dataclasses in Megatron-Bridge's override dict; None where any key goes
+    (a plain dict field such as `env_vars`, a leaf, or a section the recipe leaves None)."""
+    if isinstance(value, dict) and dataclasses.is_dataclass(owner):
+        return {
+            str(k): _key_tree(v, getattr(owner, str(k), None)) for k, v in sorted(value.items())
+        }
+    return None
+
+
+def recipe_keys(recipe: str) -> object:
+    """Every key of the recipe's ConfigContainer, as `create_omegaconf_dict_config` lays it out."""
+    from megatron.bridge.training.utils.omegaconf_utils import create_omegaconf_dict_config
+    from omegaconf import OmegaConf
+
+    from nemotron.recipes.nano3.train._megatron import recipe_function
+
+    config = recipe_function(recipe)()
+    omega, _excluded = create_omegaconf_dict_config(config)
+    return _key_tree(OmegaConf.to_container(omega, resolve=False), config)
+
+
 def main(cases_file: str, result_file: str) -> None:
     spec = json.loads(Path(cases_file).read_text())
-    results: dict[str, object] = {"classes": {path: _importable(path) for path in spec["classes"]}}
+    results: dict[str, object] = {
+        "classes": {path: _importable(path) for path in spec["classes"]},
+        "keys": {recipe: recipe_keys(recipe) for recipe in spec["recipes"]},
+    }
     for name, case in spec["cases"].items():
         try:
             results[name] = {"ok": True, **check(case["handoff"], case["world_size"])}

@@ -24,7 +24,8 @@ from typing import Any
 
 import pytest
 
-from nemotron.recipes.nano3.train import prepare_stage
+from nemotron.recipes.nano3.train import Handoff, prepare_stage
+from nemotron.recipes.nano3.train._train_keys import BRIDGE_VERSION, KEYS_FILE
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[3]
@@ -97,8 +98,9 @@ def _publish_inputs(tmp: Path) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def bridge_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Run every case through Megatron-Bridge once (one interpreter start: ~20 s of imports)."""
-    if not VENV_PYTHON.exists():
-        pytest.skip("[megatron] run scripts/megatron-venv.sh")
+    has_bridge = "import importlib.util as u, sys; sys.exit(u.find_spec('megatron.bridge') is None)"
+    if not VENV_PYTHON.exists() or subprocess.run([VENV_PYTHON, "-c", has_bridge]).returncode:
+        pytest.skip("[megatron] run scripts/megatron-venv.sh (megatron-bridge in .venvs/megatron)")
     tmp = tmp_path_factory.mktemp("bridge")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NEMOTRON_ARTIFACTS_ROOT", str(tmp / "registry"))
@@ -113,7 +115,9 @@ def bridge_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                 "handoff": str(handoff.write(tmp / "handoffs" / name)),
                 "world_size": gpus,
             }
-    (tmp / "cases.json").write_text(json.dumps({"cases": cases, "classes": [inputs["reader"]]}))
+    recipes = sorted({Handoff.read(case["handoff"]).recipe for case in cases.values()})
+    spec = {"cases": cases, "classes": [inputs["reader"]], "recipes": recipes}
+    (tmp / "cases.json").write_text(json.dumps(spec))
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(
@@ -229,3 +233,13 @@ def test_train_overrides_reach_megatron_bridge(bridge_results) -> None:
     result = bridge_results["pretrain-tiny-overrides"]
     assert result["train"]["train_iters"] == 3 and result["train"]["global_batch_size"] == 4
     assert (result["model"]["num_layers"], result["model"]["hybrid_layer_pattern"]) == (2, "*-")
+
+
+def test_shipped_key_list_is_megatron_bridges_own(bridge_results, tmp_path) -> None:
+    """The key list our pre-submit check uses (no Megatron-Bridge there) equals the real one."""
+    fresh = {"megatron_bridge": BRIDGE_VERSION, "recipes": bridge_results["keys"]}
+    if json.loads(KEYS_FILE.read_text()) != fresh:
+        (tmp_path / KEYS_FILE.name).write_text(json.dumps(fresh, indent=1, sort_keys=True) + "\n")
+        pytest.fail(
+            f"{KEYS_FILE} differs from Megatron-Bridge's keys: see {tmp_path / KEYS_FILE.name}"
+        )

@@ -194,3 +194,10 @@ def test_pipe_dry_run_prints_the_whole_pinned_chain(workspace, profile: str) -> 
     assert ":latest" not in out.split("## step 4/6")[1].split("#!/bin/bash")[0]
     if profile == "gpu-cluster":
         assert out.count("#SBATCH --nodes=2") == 6 and "torchrun" in out
+
+
+def test_a_typo_in_train_is_refused_before_submitting(workspace) -> None:
+    proc = nemotron("nano3", "pretrain", "-c", "tiny", "train.model.num_layer=2", "--dry-run")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "did you mean 'train.model.num_layers'?" in lines[0], proc.stderr

@@ -73,7 +73,7 @@ def test_pretrain_handoff_fills_outputs_and_blend(tmp_path) -> None:
         recipe="megatron.bridge.recipes.nemotronh.nemotron_3_nano:nemotron_3_nano_pretrain_config",
         train={"train": {"train_iters": 20}, "dataset": {"seq_length": 256, "split": "9,1,0"}},
     )
-    handoff = build_handoff("pretrain", cfg, ["train.lr=1"])
+    handoff = build_handoff("pretrain", cfg, ["optimizer.lr=1"])
     assert handoff.entry == "megatron.bridge.training.pretrain.pretrain"
     assert handoff.checkpoint_dir == str(tmp_path / "out/checkpoints")
     assert handoff.train["checkpoint"] == {
@@ -87,7 +87,7 @@ def test_pretrain_handoff_fills_outputs_and_blend(tmp_path) -> None:
     assert cfg.train["dataset"]["split"] == "9,1,0"  # the config itself is left alone
     written = yaml.safe_load(handoff.write().read_text())
     assert written["inputs"]["data"] == "art://nano3-pretrain-data:v3"
-    assert written["library_overrides"] == ["train.lr=1"]
+    assert written["library_overrides"] == ["optimizer.lr=1"]
 
 
 def test_sft_and_rl_handoffs_start_from_the_parent_model(tmp_path) -> None:
@@ -133,3 +133,53 @@ def test_missing_library_says_how_to_run(key: str, stage: str, library: str) -> 
     assert message.startswith(f"nano3 {stage}: {library} is not importable here")
     assert f"nemotron nano3 {stage} --run <profile>" in message
     assert Path(err.value.requirement).is_file()  # the requirements file it names ships with us
+
+
+PRETRAIN_RECIPE = (
+    "megatron.bridge.recipes.nemotronh.nemotron_3_nano:nemotron_3_nano_pretrain_config"
+)
+
+
+def test_unknown_train_key_is_refused_with_the_closest_megatron_bridge_key(tmp_path) -> None:
+    run = StageRun(data="d", data_dir="d", output_dir=str(tmp_path), publish_as="m")
+    with pytest.raises(StageConfigError) as err:
+        StageConfig(run=run, recipe=PRETRAIN_RECIPE, train={"model": {"num_layer": 2}})
+    assert str(err.value) == (
+        "train.model.num_layer: is not a key of Megatron-Bridge 0.6.2's ConfigContainer (its "
+        "override merge would skip it with a warning); did you mean 'train.model.num_layers'?"
+    )
+    assert err.value.exit_code == 2
+    with pytest.raises(StageConfigError, match=r"train.trian: .*did you mean 'train.train'"):
+        StageConfig(run=run, recipe=PRETRAIN_RECIPE, train={"trian": {"train_iters": 3}})
+    # a plain-dict field (env_vars) takes any key; a section's known keys pass
+    StageConfig(
+        run=run,
+        recipe=PRETRAIN_RECIPE,
+        train={"env_vars": {"MY_VAR": 1}, "train": {"train_iters": 3}},
+    )
+
+
+def test_unknown_key_in_a_train_override_is_refused_before_the_library_runs(tmp_path) -> None:
+    run = StageRun(
+        data="d",
+        data_dir="d",
+        output_dir=str(tmp_path),
+        publish_as="m",
+        blend_file=str(_blend(tmp_path)),
+    )
+    cfg = StageConfig(run=run, recipe=PRETRAIN_RECIPE, train={})
+    with pytest.raises(
+        StageConfigError, match=r"train.model.hiden_size: .*'train.model.hidden_size'"
+    ):
+        build_handoff("pretrain", cfg, ["++model.hiden_size=64"])
+    assert build_handoff("pretrain", cfg, ["model.hidden_size=64"]).library_overrides == [
+        "model.hidden_size=64"
+    ]
+
+
+def test_a_key_in_the_wrong_section_names_the_section_that_has_it(tmp_path) -> None:
+    run = StageRun(data="d", data_dir="d", output_dir=str(tmp_path), publish_as="m")
+    with pytest.raises(
+        StageConfigError, match=r"train.train.lr: .*did you mean 'train.optimizer.lr'"
+    ):
+        StageConfig(run=run, recipe=PRETRAIN_RECIPE, train={"train": {"lr": 1e-4}})

@@ -16,6 +16,7 @@ from typing import Any
 
 from nemotron.recipes.nano3.train._blend import read_blend_per_split
 from nemotron.recipes.nano3.train._stage_config import StageConfig
+from nemotron.recipes.nano3.train._train_keys import check_train_keys
 from nemotron.recipes.nano3.train.errors import StageConfigError
 
 __all__ = ["HANDOFF_FILE", "STAGE_LIBRARY", "Handoff", "build_handoff"]
@@ -73,6 +74,7 @@ def build_handoff(stage: str, cfg: StageConfig, library_overrides: list[str]) ->
     """Fill the stage's outputs, data and parent model into the library's config section."""
     if stage not in STAGE_LIBRARY:
         raise ValueError(f"unknown training stage {stage!r}")
+    check_train_keys(cfg.recipe, {}, library_overrides)
     output_dir = Path(cfg.run.output_dir).absolute()
     train = copy.deepcopy(cfg.train)
     if stage == "rl":

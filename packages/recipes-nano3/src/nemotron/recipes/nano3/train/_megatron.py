@@ -23,7 +23,7 @@ from nemotron.recipes.nano3.train._checkpoints import write_train_summary
 from nemotron.recipes.nano3.train._handoff import Handoff
 from nemotron.recipes.nano3.train.errors import StageConfigError
 
-__all__ = ["LOSS_KEY", "build_config_container", "run_megatron_bridge"]
+__all__ = ["LOSS_KEY", "build_config_container", "recipe_function", "run_megatron_bridge"]
 
 LOSS_KEY = "lm loss"
 
@@ -41,7 +41,7 @@ def build_config_container(handoff: Handoff) -> Any:
     )
     from omegaconf import OmegaConf
 
-    config = _recipe_function(handoff.recipe)()
+    config = recipe_function(handoff.recipe)()
     omega, excluded = create_omegaconf_dict_config(config)
     omega = OmegaConf.merge(omega, OmegaConf.create(handoff.train))
     if handoff.library_overrides:
@@ -69,7 +69,8 @@ def run_megatron_bridge(handoff: Handoff) -> str:
     return save_dir
 
 
-def _recipe_function(recipe: str) -> Any:
+def recipe_function(recipe: str) -> Any:
+    """The Megatron-Bridge recipe function named `module:function`."""
     module_name, _, function_name = recipe.partition(":")
     try:
         function = getattr(importlib.import_module(module_name), function_name)

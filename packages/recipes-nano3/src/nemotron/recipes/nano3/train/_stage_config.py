@@ -55,6 +55,12 @@ class StageConfig:
     recipe: str
     train: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        """Refuse `train:` keys the library does not have (it would skip them with a warning)."""
+        from nemotron.recipes.nano3.train._train_keys import check_train_keys
+
+        check_train_keys(self.recipe, self.train)
+
 
 def split_overrides(overrides: Sequence[str]) -> tuple[list[str], list[str]]:
     """Split overrides into (ours, the library's): `train.x=1` -> the library gets `x=1`.
