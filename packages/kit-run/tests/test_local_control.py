@@ -6,6 +6,7 @@ Every stage here writes its own pid and its child's pid, then waits for a file t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import signal
@@ -200,30 +201,59 @@ def test_kill_9_of_the_attached_cli_group_cancels(stage) -> None:
     assert job.wait(timeout=5, poll=0.05) == "CANCELLED"
 
 
-def test_ctrl_c_asks_then_cancels(stage) -> None:
-    path, here = stage(TREE)
-    master, slave = pty.openpty()
-    cli = _attached_cli(path, here, stdin=slave, stdout=slave, stderr=slave)
-    os.close(slave)
-    seen = b""
+class _Terminal:
+    """The attached CLI on a pty: its output so far, and typing into it."""
 
-    def read_until(text: bytes) -> bool:
-        nonlocal seen
+    def __init__(self, path: str, here: Path) -> None:
+        self.master, slave = pty.openpty()
+        self.cli = _attached_cli(path, here, stdin=slave, stdout=slave, stderr=slave)
+        os.close(slave)
+        self.seen = b""
+
+    def shows(self, text: bytes) -> bool:
         import select
 
-        if select.select([master], [], [], 0.05)[0]:
-            seen += os.read(master, 4096)
-        return text in seen
+        if select.select([self.master], [], [], 0.05)[0]:
+            with contextlib.suppress(OSError):  # OSError: the CLI has exited
+                self.seen += os.read(self.master, 4096)
+        return text in self.seen
 
-    poll(lambda: pids(here) and read_until(b"started"), 30, "the stage's output on the pty")
-    cli.send_signal(signal.SIGINT)
-    poll(lambda: read_until(b"cancel job"), 10, "the question")
-    os.write(master, b"y\n")
+    def close(self) -> None:
+        os.close(self.master)
+
+
+def _ctrl_c_answered(
+    stage: Callable[[str], tuple[str, Path]], answer: bytes
+) -> tuple[_Terminal, Path]:
+    """An attached run of TREE on a pty, interrupted once its stage runs; `answer` typed."""
+    path, here = stage(TREE)
+    term = _Terminal(path, here)
+    poll(lambda: pids(here) and term.shows(b"started"), 30, "the stage's output on the pty")
+    term.cli.send_signal(signal.SIGINT)
+    poll(lambda: term.shows(b"cancel job"), 10, "the question")
+    os.write(term.master, answer + b"\n")
+    return term, here
+
+
+def test_ctrl_c_asks_then_cancels(stage) -> None:
+    term, here = _ctrl_c_answered(stage, b"y")
     assert_stopped(here)
-    poll(lambda: read_until(b"final CANCELLED"), 10, "the CLI to report CANCELLED")
-    assert cli.wait(timeout=10) == 0
-    os.close(master)
+    poll(lambda: term.shows(b"final CANCELLED"), 10, "the CLI to report CANCELLED")
+    assert term.cli.wait(timeout=10) == 0
+    term.close()
     assert get_job(_only_job()).state == "CANCELLED"
+
+
+def test_ctrl_c_answered_no_leaves_the_job_running(stage) -> None:
+    term, here = _ctrl_c_answered(stage, b"n")
+    poll(lambda: term.shows(b"keeps running"), 10, "the CLI to detach")
+    assert term.cli.wait(timeout=10) != 0  # the interrupt ends the CLI, not the job
+    term.close()
+    job = get_job(_only_job())
+    assert job.status() == "RUNNING" and all(alive(p) for p in pids(here))
+    (here / "go").touch()
+    assert job.wait(timeout=30, poll=0.05) == "SUCCEEDED"
+    assert "finished" in job.logs()
 
 
 def test_stage_output_on_a_terminal_is_a_terminal_and_logs_stay_plain(stage) -> None:

@@ -132,11 +132,13 @@ def _attached(
     )
     os.close(lifeline)
     assert proc.stdout is not None
+    detached = False
     try:
         try:
             _relay(proc.stdout, echo, raw)
         except KeyboardInterrupt:
             if not _confirm_cancel(job):
+                detached = True  # the supervisor runs on; not waited for
                 os.write(keep, b"d")
                 if echo is not None:
                     echo(f"job {job.id} keeps running; `nemotron jobs logs {job.id}` follows it")
@@ -146,7 +148,8 @@ def _attached(
     finally:
         os.close(keep)
         proc.stdout.close()
-        proc.wait()
+        if not detached:
+            proc.wait()
     job.record = load_record(job.id, job._root)
     if check:
         job.raise_for_state()
