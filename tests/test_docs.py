@@ -2,7 +2,8 @@
 
 How blocks are treated (the rules are here so that docs stay runnable as others edit them):
 - ```bash / sh / shell / console: each command (a line, `\\` continuations joined; comments and
-  blank lines skipped) runs with bash, in order, and must exit 0.
+  blank lines skipped) runs with bash, in order, and must exit 0. A block with a here-document
+  (`<<`) runs as one `bash -e` script instead (keep `pip install` lines out of such blocks).
 - ```python: run as a script, unless its first line is `# <file>.py`: then it is written to that
   file (a tutorial's `train.py`) for later commands to run.
 - any block whose first line is `# <file>.<ext>` (yaml, toml, json, ...) is written to that file.
@@ -56,7 +57,8 @@ class Block:
 
     @property
     def where(self) -> str:
-        return f"{self.doc.relative_to(ROOT)}:{self.line}"
+        doc = self.doc.relative_to(ROOT) if self.doc.is_relative_to(ROOT) else self.doc
+        return f"{doc}:{self.line}"
 
     @property
     def file_name(self) -> str | None:
@@ -165,14 +167,12 @@ def test_the_block_parser_reads_fences_markers_and_commands(tmp_path: Path) -> N
     assert _not_run("pip install kit-cli") and not _not_run("python -m pip list")
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("doc", documents(), ids=lambda d: str(d.relative_to(ROOT)))
-def test_every_block_of_the_document_runs(doc: Path, tmp_path: Path) -> None:
+def run_document(doc: Path, tmp_path: Path) -> tuple[Path, int, list[str]]:
+    """Run every block of `doc` in a fresh project folder: (folder, blocks run, skipped)."""
     work, env = _sandbox(tmp_path)
     skipped = []
     ran = 0
     for block in blocks(doc):
-        runnable = block.lang in SHELL_LANGS | PYTHON_LANGS
         if block.skip is not None:
             skipped.append(f"{block.where}: {block.skip}")
             continue
@@ -181,18 +181,44 @@ def test_every_block_of_the_document_runs(doc: Path, tmp_path: Path) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(block.text, encoding="utf-8")
             continue
-        if not runnable:
-            continue
         if block.lang in PYTHON_LANGS:
             script = work / f"_block_{block.line}.py"
             script.write_text(block.text, encoding="utf-8")
             _run([sys.executable, script.name], work, env, block.where, "python block")
             ran += 1
-            continue
-        for command in commands(block.text):
-            if _not_run(command) is None:
-                _run(["bash", "-c", command], work, env, block.where, command)
-                ran += 1
+        elif block.lang in SHELL_LANGS and "<<" in block.text:
+            _run(["bash", "-e", "-c", block.text], work, env, block.where, "the block")
+            ran += 1
+        elif block.lang in SHELL_LANGS:
+            for command in commands(block.text):
+                if _not_run(command) is None:
+                    _run(["bash", "-c", command], work, env, block.where, command)
+                    ran += 1
+    return work, ran, skipped
+
+
+def test_the_runner_writes_files_runs_in_order_and_fails_on_a_bad_command(tmp_path: Path) -> None:
+    doc = tmp_path / "tutorial.md"
+    doc.write_text(
+        "```yaml\n# conf/c.yaml\nlr: 1\n```\n"
+        "```bash\ncat > notes.txt <<EOF\nhello\nEOF\n```\n```sh\npip install nothing-at-all\n```\n"
+        "```python\nfrom pathlib import Path\nassert Path('conf/c.yaml').is_file()\n"
+        "Path('out.txt').write_text(Path('notes.txt').read_text())\n```\n"
+        "<!-- docs-test: skip: needs a real Slurm cluster -->\n```bash\nsbatch job.sh\n```\n"
+    )
+    work, ran, skipped = run_document(doc, tmp_path / "a")
+    assert (work / "out.txt").read_text() == "hello\n" and ran == 2
+    assert len(skipped) == 1 and skipped[0].endswith("tutorial.md:19: needs a real Slurm cluster")
+    doc.write_text("```bash\ntrue\nfalse  # fails\n```\n")
+    with pytest.raises(pytest.fail.Exception, match="`false  # fails` exited 1"):
+        run_document(doc, tmp_path / "b")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)  # a tutorial runs several stages; each command has its own limit
+@pytest.mark.parametrize("doc", documents(), ids=lambda d: str(d.relative_to(ROOT)))
+def test_every_block_of_the_document_runs(doc: Path, tmp_path: Path) -> None:
+    _, ran, skipped = run_document(doc, tmp_path)
     if skipped and not ran:
         pytest.skip("; ".join(skipped))
     for item in skipped:  # visible with -rA; the blocks that did run passed
