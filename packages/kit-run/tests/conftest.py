@@ -31,6 +31,21 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def commit_project(project: Path) -> Callable[[], None]:
+    """Make the project a git repository with one (empty) commit, as git archive needs."""
+
+    def commit() -> None:
+        env = {"PATH": os.environ["PATH"], "HOME": str(project)}
+        env |= {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t"}
+        env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+        subprocess.run(["git", "init", "-q", str(project)], check=True, env=env)
+        git = ["git", "-C", str(project), "commit", "-q", "--allow-empty", "-m", "init"]
+        subprocess.run(git, check=True, env=env)
+
+    return commit
+
+
+@pytest.fixture
 def write_env(project: Path) -> Callable[[str], Path]:
     """Write env.toml (dedented) into the project; returns its path."""
 

@@ -137,7 +137,7 @@ def test_cloud_kinds(write_env, name: str, cls: str) -> None:
     assert isinstance(ex.launcher, run.Torchrun)  # gpus_per_node > 1
 
 
-def test_skypilot_builds_or_says_how_to_install(write_env, project: Path) -> None:
+def test_skypilot_builds_or_says_how_to_install(write_env, project: Path, commit_project) -> None:
     run = import_nemo_run()
     from nemo_run.core.execution import skypilot  # imported above, quietly
 
@@ -150,6 +150,9 @@ def test_skypilot_builds_or_says_how_to_install(write_env, project: Path) -> Non
     with pytest.raises(RunConfigError, match="git archive"):
         build_executor(prof)
     subprocess.run(["git", "init", "-q", str(project)], check=True)
+    with pytest.raises(RunConfigError, match="git archive"):  # a repository without commits
+        build_executor(prof)
+    commit_project()
     ex = build_executor(prof)
     assert isinstance(ex, run.SkypilotExecutor) and ex.gpus == "H100"
     assert isinstance(ex.packager, run.GitArchivePackager)
@@ -164,7 +167,7 @@ def test_image_cleared_by_extends_means_no_container(write_env) -> None:
     assert isinstance(ex, run.SlurmExecutor) and ex.container_image is None
 
 
-def test_packagers(write_env, project: Path) -> None:
+def test_packagers(write_env, project: Path, commit_project) -> None:
     run = import_nemo_run()
 
     write_env(
@@ -179,13 +182,7 @@ def test_packagers(write_env, project: Path) -> None:
     assert isinstance(pattern.packager, run.PatternPackager)
     subprocess.run(["git", "init", "-q", str(project)], check=True)
     assert type(build_executor(load_env_profile("host")).packager) is run.Packager  # no commit
-    git_env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t"}
-    git_env |= {"GIT_COMMITTER_EMAIL": "t@t", "PATH": os.environ["PATH"]}
-    subprocess.run(
-        ["git", "-C", str(project), "commit", "-q", "--allow-empty", "-m", "x"],
-        check=True,
-        env=git_env,
-    )
+    commit_project()
     git = build_executor(load_env_profile("host"))
     assert isinstance(git.packager, run.GitArchivePackager) and git.packager.basepath == str(
         project

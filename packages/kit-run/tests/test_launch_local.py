@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import time
 
 import pytest
@@ -195,13 +194,15 @@ def test_dry_run_renders_and_submits_nothing(write_env, script, profile: str) ->
 
 # SkyPilot's own imports warn about their dependencies (starlette WSGI, pydantic v1 validators).
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_skypilot_dry_run_renders_and_submits_nothing(write_env, script, project) -> None:
+def test_skypilot_dry_run_renders_and_submits_nothing(
+    write_env, script, project, commit_project
+) -> None:
     import_nemo_run()
     from nemo_run.core.execution import skypilot
 
     if not skypilot._SKYPILOT_AVAILABLE:
         pytest.skip("[skypilot] SkyPilot is not installed (pip install 'kit-run[skypilot]')")
-    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    commit_project()
     write_env(
         ENV + '\n[sky]\nexecutor = "skypilot"\ncloud = "aws"\ngpus = "H100"\ngpus_per_node = 8\n'
     )
