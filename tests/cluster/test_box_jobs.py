@@ -14,6 +14,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,15 +23,20 @@ from .conftest import REPO, SECRET, SECRET_DIGEST, Box, Project
 pytestmark = [pytest.mark.cluster, pytest.mark.slurm, pytest.mark.slow]
 
 
-def _slurm_ids(project: Project) -> list[str]:
-    records = [json.loads(p.read_text()) for p in project.folder.glob(".nemotron/jobs/*/job.json")]
-    return [r["backend_id"] for r in records if r.get("backend_id")]
+def _records(project: Project) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in project.folder.glob(".nemotron/jobs/*/job.json")]
 
 
-def _box_files(box: Box, job_ids: list[str]) -> list[Path]:
-    """Everything the box wrote for these jobs: shared folder, spool, Slurm logs."""
-    roots = [Path(box.shared, d) for d in ("jobs", "artifacts", "data", ".nemotron/secrets")]
-    roots += [p for i in job_ids for p in Path("/var/spool/slurmctld").glob(f"hash.*/job.{i}")]
+def _box_files(box: Box, records: list[dict[str, Any]]) -> list[Path]:
+    """What the box keeps of these jobs: their job dirs, the registry, outputs, secrets folder,
+    slurmctld's saved script and environment, the Slurm logs."""
+    roots = [Path(box.shared, d) for d in ("artifacts", "data", ".nemotron/secrets")]
+    roots += [p for r in records for p in Path(box.shared, "jobs").glob(f"*/{r['experiment_id']}")]
+    roots += [
+        p
+        for r in records
+        for p in Path("/var/spool/slurmctld").glob(f"hash.*/job.{r['backend_id']}")
+    ]
     roots += [Path("/var/log/slurm")]
     files = [p for r in roots if r.exists() for p in ([r] if r.is_file() else r.rglob("*"))]
     return [p for p in files if p.is_file()]
@@ -64,12 +70,14 @@ def test_data_prep_pretrain_runs_in_the_image_and_leaks_nothing(project: Project
     shown = project.nemotron("artifacts", "show", uri)
     assert shown.returncode == 0, shown.stderr
     assert path in shown.stdout
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True)
+    assert head.stdout.decode().strip() in shown.stdout  # the shipped code's commit, recorded
 
     # no secret and no submit-host path anywhere the box keeps things
-    job_ids = _slurm_ids(project)
-    assert len(job_ids) == 1
-    box_side = _box_files(project.box, job_ids)
-    assert any(p.name.endswith(f"_{job_ids[0]}_0.out") for p in box_side), "no job log found"
+    [record] = _records(project)
+    box_side = _box_files(project.box, [record])
+    job_log = f"_{record['backend_id']}_0.out"
+    assert any(p.name.endswith(job_log) for p in box_side), "no job log found"
     assert any(p.name == "environment" for p in box_side), "slurmctld's saved environment not found"
     records = [p for p in (project.folder / ".nemotron").rglob("*") if p.is_file()]
     leaks = [str(p) for p in box_side + records if SECRET.encode() in p.read_bytes()]

@@ -12,13 +12,20 @@ from nemotron.kit.artifacts._records import ArtifactRef, InputDatasetInfo, Input
 from nemotron.kit.artifacts.secrets import redact_argv
 
 RUN_ID_ENV = "NEMOTRON_RUN_ID"
+GIT_COMMIT_ENV = "NEMOTRON_GIT_COMMIT"
+GIT_DIRTY_ENV = "NEMOTRON_GIT_DIRTY"
 
 _run: RunInfo | None = None
 _inputs: list[InputRef] = []
 
 
 def _git_state(cwd: str) -> tuple[str | None, bool | None]:
+    """(commit, dirty) of the code that runs: the shipped code's when a launcher says so
+    (`NEMOTRON_GIT_COMMIT` / `NEMOTRON_GIT_DIRTY`: a cluster job has no repository), else cwd's."""
     import subprocess
+
+    if os.environ.get(GIT_COMMIT_ENV):
+        return os.environ[GIT_COMMIT_ENV], os.environ.get(GIT_DIRTY_ENV) == "1"
 
     def git(*args: str) -> str | None:
         try:

@@ -41,6 +41,10 @@ class JobCode:
     deps_key: str
     local_code: Path
     local_deps: Path
+    commit: str | None = None
+    """The workspace's HEAD (None outside git)."""
+    dirty: bool = False
+    """Whether the shipped members have uncommitted edits (they are shipped as they are)."""
 
     def remote_code(self, shared_root: str) -> str:
         return f"{shared_root}/.nemotron/code/{self.code_key}"
@@ -48,9 +52,15 @@ class JobCode:
     def remote_deps(self, shared_root: str) -> str:
         return f"{shared_root}/.nemotron/deps/{self.deps_key}"
 
-    def pythonpath(self, shared_root: str) -> str:
-        """The job's PYTHONPATH: our code, then its dependencies."""
-        return f"{self.remote_code(shared_root)}:{self.remote_deps(shared_root)}"
+    def job_env(self, shared_root: str) -> dict[str, str]:
+        """The job's PYTHONPATH (our code, then its dependencies) and the code's git state."""
+        env = {
+            "PYTHONPATH": f"{self.remote_code(shared_root)}:{self.remote_deps(shared_root)}",
+            "PYTHONNOUSERSITE": "1",
+        }
+        if self.commit:
+            env |= {"NEMOTRON_GIT_COMMIT": self.commit, "NEMOTRON_GIT_DIRTY": str(int(self.dirty))}
+        return env
 
 
 def workspace_root() -> Path:
@@ -151,7 +161,24 @@ def prepare_job_code(python: str | None = None) -> JobCode:
         code_key = _wheels_digest(wheels)
         code = cache / "code" / code_key
         _install(code, [str(w) for w in wheels], python, root, "installing the job's code")
-    return JobCode(code_key, deps_key, code, deps)
+    commit, dirty = _git_state(root)
+    return JobCode(code_key, deps_key, code, deps, commit, dirty)
+
+
+def _git_state(root: Path) -> tuple[str | None, bool]:
+    """HEAD of the workspace and whether the job-side members differ from it."""
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=False
+        )
+
+    head = git("rev-parse", "--verify", "--quiet", "HEAD")
+    if head.returncode != 0:
+        return None, False
+    members = [f"packages/{m}" for m in JOB_MEMBERS]
+    status = git("status", "--porcelain", "--", *members)
+    return head.stdout.strip(), bool(status.stdout.strip())
 
 
 def upload_job_code(job_code: JobCode, tunnel: Any, shared_root: str) -> None:

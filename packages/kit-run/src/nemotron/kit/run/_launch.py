@@ -315,14 +315,10 @@ def _submit(
         assert isinstance(prof, SlurmProfile)
         job_code = prepare_job_code(prof.container_python)
         shared = shared_root(prof)
-        assert shared is not None
-        code_path = job_code.pythonpath(shared)
-        inherited = plain_env.get("PYTHONPATH")
-        plain_env = {
-            **plain_env,
-            "PYTHONPATH": f"{code_path}:{inherited}" if inherited else code_path,
-            "PYTHONNOUSERSITE": "1",
-        }
+        shipped = job_code.job_env(shared)
+        if plain_env.get("PYTHONPATH"):
+            shipped["PYTHONPATH"] += ":" + plain_env["PYTHONPATH"]
+        plain_env = {**plain_env, **shipped}
     executor = build_executor(prof, env=plain_env, detach=detach)
     secret_file = None
     if isinstance(prof, SlurmProfile) and secret_env:
@@ -360,7 +356,7 @@ def _submit(
                 exp.dryrun(log=False)
             elif isinstance(prof, SlurmProfile):
                 if job_code is not None:
-                    upload_job_code(job_code, executor.tunnel, shared_root(prof) or "")
+                    upload_job_code(job_code, executor.tunnel, shared_root(prof))
                 with (
                     secrets_for_job(executor.tunnel, secret_file, secret_env)
                     if secret_file
