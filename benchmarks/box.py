@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -30,22 +31,6 @@ ROOT = Path(__file__).resolve().parents[1]
 START_TARGET_S = 60.0
 PIPE_TARGET_S = 120.0
 NEMOTRON = str(Path(sys.executable).with_name("nemotron"))
-ENV_TOML = """\
-[artifacts]
-root = "/srv/box-lustre/boxuser/artifacts"
-
-[box]
-executor = "slurm"
-partition = "debug"
-tunnel = "ssh"
-host = "localhost"
-port = 2223
-user = "boxuser"
-identity = "/run/nemotron-box/login/id_ed25519"
-remote_job_dir = "/srv/box-lustre/boxuser/jobs"
-shared_root = "/srv/box-lustre/boxuser"
-container_image = "nvcr.io/nvidia/nemo:25.07"
-"""
 
 
 def _timed(args: list[str], cwd: Path | None = None) -> tuple[float, int]:
@@ -106,7 +91,7 @@ def main() -> int:
     if not opts.skip_pipe:
         with tempfile.TemporaryDirectory(prefix="box-bench-") as tmp:
             project = Path(tmp)
-            (project / "env.toml").write_text(ENV_TOML)
+            shutil.copy("/run/nemotron-box/env.toml", project / "env.toml")  # the box's profile
             for stage in ("pretrain", "sft", "rl"):
                 seconds, _ = _timed(
                     [NEMOTRON, "nano3", "data", "prep", stage, "-c", "tiny", "--run", "box"],

@@ -12,7 +12,7 @@
 #
 #   sudo scripts/local-cluster.sh     # idempotent; offline once the image is cached
 #
-# Everything it prints last is what a profile needs (host, port, user, identity, shared root).
+# $NEMOTRON_BOX/env.toml holds a `box` profile for it (login node, identity, shared root, image).
 #   NEMOTRON_BOX_CACHE (default /var/cache/nemotron-box)   NEMOTRON_BOX (default /run/nemotron-box)
 #   NEMOTRON_BOX_LUSTRE (default /srv/box-lustre)          NEMOTRON_BOX_SSH_PORT (default 2223)
 # Exit codes: 0 ready; 2 not root; 3 package install / image build failed; 4 a service did not start.
@@ -135,6 +135,27 @@ login() { ssh -q -p "$PORT" -i "$D/id_ed25519" -o BatchMode=yes -o ConnectTimeou
   -o IdentitiesOnly=yes -o UserKnownHostsFile="$BOX/known_hosts" "$BOXUSER@localhost" sinfo -h </dev/null; }
 for _ in $(seq 50); do login >/dev/null 2>&1 && break; sleep 0.2; done
 login >/dev/null 2>&1 || die 4 "cannot log in to the login node on port $PORT ($D/sshd.log)"
+
+# 7. a profile for it, for users' env.toml (the tests and benchmarks/box.py start from it)
+cat > "$BOX/env.toml.new" <<TOML
+# The cluster in a box (scripts/local-cluster.sh): copy into a project's env.toml.
+[artifacts]
+root = "$LUSTRE/$BOXUSER/artifacts"
+
+[box]
+executor = "slurm"
+partition = "debug"
+time = "00:10:00"
+tunnel = "ssh"
+host = "localhost"
+port = $PORT
+user = "$BOXUSER"
+identity = "$D/id_ed25519"
+remote_job_dir = "$LUSTRE/$BOXUSER/jobs"
+shared_root = "$LUSTRE/$BOXUSER"
+container_image = "nvcr.io/nvidia/nemo:25.07"
+TOML
+mv "$BOX/env.toml.new" "$BOX/env.toml"
 
 log "ready: login $BOXUSER@localhost:$PORT identity=$D/id_ed25519 known_hosts=$BOX/known_hosts" \
   "shared=$LUSTRE/$BOXUSER image=nvcr.io/nvidia/nemo:* -> $ROOTFS"

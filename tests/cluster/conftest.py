@@ -31,6 +31,7 @@ class Box:
     known_hosts: str = "/run/nemotron-box/known_hosts"
     lustre: str = "/srv/box-lustre"
     image: str = "nvcr.io/nvidia/nemo:25.07"
+    profile: str = "/run/nemotron-box/env.toml"
 
     @property
     def shared(self) -> str:
@@ -87,22 +88,7 @@ SECRET = "hf_box_secret_4f1c9e27"
 SECRET_DIGEST = hashlib.sha256(SECRET.encode()).hexdigest()[:12]
 NEMOTRON = str(Path(sys.executable).with_name("nemotron"))
 
-ENV_TOML = """\
-[artifacts]
-root = "{shared}/artifacts"
-
-[box]
-executor = "slurm"
-partition = "debug"
-time = "00:10:00"
-tunnel = "ssh"
-host = "{host}"
-port = {port}
-user = "{user}"
-identity = "{identity}"
-remote_job_dir = "{shared}/jobs"
-shared_root = "{shared}"
-container_image = "{image}"
+EXTRA_KEYS = """\
 env_vars = {{ HF_TOKEN = "{secret}" }}
 setup = [
   'echo "setup: /nemo_run $(test -d /nemo_run && echo present) token $(printf %s "$HF_TOKEN" | sha256sum | cut -c1-12)"',
@@ -117,12 +103,9 @@ class Project:
         self.folder = folder
         self.box = box
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "env.toml").write_text(
-            ENV_TOML.format(
-                host=box.host, port=box.port, user=box.user, identity=box.identity,
-                shared=box.shared, image=box.image, secret=SECRET,
-            )
-        )  # fmt: skip
+        # the box's own profile (its last table is [box]), plus a secret and a setup line
+        profile = Path(box.profile).read_text() + EXTRA_KEYS.format(secret=SECRET)
+        (folder / "env.toml").write_text(profile)
         subprocess.run(["git", "init", "-q", str(folder)], check=True)  # a repo without commits
 
     def nemotron(self, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
