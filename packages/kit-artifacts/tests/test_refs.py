@@ -183,3 +183,12 @@ def test_unusable_roots_are_one_user_error(root: str, says: str) -> None:
     with pytest.raises(RegistryRootError) as info:
         Registry(root)
     assert says in str(info.value) and "\n" not in str(info.value)
+
+
+def test_produced_by_on_an_fsspec_root(memory_registry: Registry, data_dir: Path) -> None:
+    published = memory_registry.publish(
+        ModelArtifact(path=str(data_dir), producer=RunInfo(run_id="job-9")), "m"
+    )
+    assert [a.uri for a in memory_registry.produced_by("job-9")] == [published.uri]
+    assert resolve("m:v1", ModelArtifact, registry=memory_registry).version == 1
+    assert memory_registry.list_names() == ["m"]
