@@ -134,6 +134,16 @@ def test_typed_configs_can_be_saved(tmp_path: Path) -> None:
     }
 
 
+def test_a_launcher_saves_its_jobs_config_without_touching_its_own_run(tmp_path: Path) -> None:
+    from nemotron.kit.artifacts import reset_run
+
+    reset_run()
+    digest = save_resolved({"a": 1}, tmp_path, into_run=False)
+    assert digest.startswith("sha256:") and (tmp_path / "resolved.yaml").is_file()
+    assert current_run().config_digest is None
+    assert save_resolved({"a": 1}, tmp_path) == digest == current_run().config_digest
+
+
 def test_saving_replaces_files_atomically(tmp_path: Path) -> None:
     save_resolved({"a": 1}, tmp_path)
     save_resolved({"a": 2}, tmp_path)

@@ -49,12 +49,16 @@ def save_resolved(
     folder: str | Path,
     source: str | Path | None = None,
     overrides: Iterable[str] = (),
+    *,
+    into_run: bool = True,
 ) -> str:
     """Write the config a run used into `folder` and return its digest.
 
     Writes `resolved.yaml` (every interpolation resolved), `original.<ext>` (a copy of
     `source`, if given) and `overrides.yaml` (the override strings), each atomically and
-    with secrets masked. Sets `current_run().config_digest` to the returned digest.
+    with secrets masked. Sets `current_run().config_digest` to the returned digest unless
+    `into_run` is False (a launcher saving its job's config: the run is the job's, not its own;
+    capturing this process's run would also cost two `git` calls).
 
     Args:
         cfg: a DictConfig, a typed config (dataclass or msgspec Struct) or a dict.
@@ -65,8 +69,6 @@ def save_resolved(
     Returns:
         `sha256:<hex>` of the canonical JSON of the redacted resolved config.
     """
-    from nemotron.kit.artifacts import current_run
-
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     clean, digest = redacted_digest(cfg)
@@ -79,7 +81,10 @@ def save_resolved(
         _write_atomic(out / f"{ORIGINAL_STEM}{src.suffix}", text)
     override_list = redact_argv(overrides)
     _write_atomic(out / OVERRIDES_FILE, yaml.safe_dump(override_list, sort_keys=False))
-    current_run().config_digest = digest
+    if into_run:
+        from nemotron.kit.artifacts import current_run
+
+        current_run().config_digest = digest
     return digest
 
 

@@ -230,6 +230,7 @@ def launch(
             folder,
             source=Path(config_source) if config_source else None,
             overrides=config_overrides,
+            into_run=False,
         )
     save_record(record, root)
     job = Job(record, root)
