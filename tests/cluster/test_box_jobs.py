@@ -169,3 +169,7 @@ def test_training_starts_in_the_image_and_stops_at_the_missing_library(
     assert "Traceback" not in out and "No module named 'nemotron" not in out
     assert f"error: nano3 {stage}: Megatron-Bridge is not importable here" in out
     assert "No module named 'megatron'" in out  # our code imported; the image lacks Megatron
+    [record] = [r for r in _records(project) if r["name"] == f"nano3-{stage}"]
+    submitted = Path(project.folder, ".nemotron", "jobs", record["id"], "submission.sh").read_text()
+    # outputs and checkpoints on the shared storage: a resubmitted job finds its checkpoints
+    assert f"export NEMOTRON_OUTPUT_DIR={project.box.shared}/output\n" in submitted

@@ -3,7 +3,8 @@
 Compute nodes see the shared filesystem, and a container only what is mounted into it. A Slurm
 profile names one folder there (`shared_root`, default `remote_job_dir`); container jobs get it
 mounted at the same path, and it holds the registry (unless `artifacts_root` puts it elsewhere,
-which is then mounted too), the outputs (`NEMOTRON_DATA_DIR`), `HF_HOME` and the job's code
+which is then mounted too), the outputs (`NEMOTRON_DATA_DIR` for data, `NEMOTRON_OUTPUT_DIR` for
+training outputs and checkpoints: a resubmitted job finds its checkpoints), `HF_HOME` and the job's code
 (`.nemotron/`). The laptop uses the same registry root for the profile, so paths recorded by a
 job are valid in the next job and on the laptop where the filesystem is mounted.
 """
@@ -56,7 +57,11 @@ def job_env(profile: SlurmProfile) -> dict[str, str]:
         env["NEMOTRON_ARTIFACTS_ROOT"] = registry
     if profile.container_image:
         root = shared_root(profile)
-        env |= {"NEMOTRON_DATA_DIR": f"{root}/data", "HF_HOME": f"{root}/hf"}
+        env |= {
+            "NEMOTRON_DATA_DIR": f"{root}/data",  # data prep outputs
+            "NEMOTRON_OUTPUT_DIR": f"{root}/output",  # training outputs and checkpoints
+            "HF_HOME": f"{root}/hf",
+        }
     return env
 
 
