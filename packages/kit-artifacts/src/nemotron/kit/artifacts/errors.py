@@ -93,8 +93,8 @@ class ArtifactNotFoundError(UserError):
             hint = (
                 f"did you mean {', '.join(repr(s) for s in self.suggestions)}?"
                 if self.suggestions
-                else "publish it first with artifact.save(name=...) "
-                "or check NEMOTRON_ARTIFACTS_ROOT"
+                else "publish it first (run the stage that makes it, or artifact.save(name=...)) "
+                "or check the registry root (NEMOTRON_ARTIFACTS_ROOT, env.toml [artifacts] root)"
             )
             message = f"artifact {quoted(name)} not found in registry {root}: {hint}"
         super().__init__(message)
@@ -211,8 +211,9 @@ class NoDigestError(UserError):
     def __init__(self, uri: str) -> None:
         self.uri = uri
         super().__init__(
-            f"artifact {clip(uri)} has no content digest to verify; "
-            "publish it with save(..., digest=True)"
+            f"artifact {clip(uri)} has no content digest to verify: it was published without "
+            "one; publish a new version with a digest (data prep stages record one; in Python "
+            "save(..., digest=True))"
         )
 
 
