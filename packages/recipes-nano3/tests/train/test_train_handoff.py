@@ -146,7 +146,7 @@ def test_unknown_train_key_is_refused_with_the_closest_megatron_bridge_key(tmp_p
         StageConfig(run=run, recipe=PRETRAIN_RECIPE, train={"model": {"num_layer": 2}})
     assert str(err.value) == (
         "train.model.num_layer: is not a key of Megatron-Bridge 0.6.2's ConfigContainer (its "
-        "override merge would skip it with a warning); did you mean 'train.model.num_layers'?"
+        "override merge would skip it); did you mean 'train.model.num_layers'?"
     )
     assert err.value.exit_code == 2
     with pytest.raises(StageConfigError, match=r"train.trian: .*did you mean 'train.train'"):

@@ -20,8 +20,9 @@ NeMo-RL 0.7 (`nemo_rl/utils/checkpoint.py::CheckpointManager`, `algorithms/grpo.
                                              train_dataloader.pt
         tmp_step_<N>/                        a save in progress (never published)
 
-The final training loss is not part of a Megatron-Bridge checkpoint; the pretrain/SFT scripts
-record it beside the checkpoints in `nemotron_train_summary.json` (see `_megatron.py`).
+The final training loss is not part of a Megatron-Bridge checkpoint, and NeMo-RL saves it only when
+it is the checkpoint metric; the stages record it beside the checkpoints in
+`nemotron_train_summary.json` (see `_megatron.py`, `_nemo_rl.py`).
 """
 
 from __future__ import annotations
@@ -128,13 +129,13 @@ def read_nemo_rl_checkpoint(root: str | Path, step: int | None = None) -> Checkp
             f"total_steps is {recorded} but the folder is step_{chosen}",
             "the checkpoint is inconsistent; pick another step",
         )
-    loss = info.get("train:loss")
+    loss = info.get("train:loss")  # only there when the checkpoint metric is train:loss
     return CheckpointInfo(
         root=root,
         path=path,
         step=recorded,
         format=_nemo_rl_format(path),
-        loss=float(loss) if isinstance(loss, int | float) else None,
+        loss=float(loss) if isinstance(loss, int | float) else _summary_loss(root, recorded),
         metadata={
             "library": "nemo-rl",
             "training_info": {k: v for k, v in info.items() if isinstance(v, int | float | str)},

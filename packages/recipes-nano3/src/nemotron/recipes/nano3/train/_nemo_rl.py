@@ -18,9 +18,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from nemotron.recipes.nano3.train._checkpoints import write_train_summary
 from nemotron.recipes.nano3.train._handoff import Handoff
 
-__all__ = ["NEMO_RL_CONFIG_FILE", "run_nemo_rl", "write_nemo_rl_config"]
+__all__ = ["NEMO_RL_CONFIG_FILE", "record_train_loss", "run_nemo_rl", "write_nemo_rl_config"]
 
 NEMO_RL_CONFIG_FILE = "nemo_rl_config.yaml"
 
@@ -78,6 +79,7 @@ def run_nemo_rl(handoff: Handoff) -> str:
         master,
         *_teachers,
     ) = setup(master, tokenizer, dataset, val_dataset)
+    recorder = record_train_loss(logger)
     grpo_train(
         policy,
         generation,
@@ -92,4 +94,36 @@ def run_nemo_rl(handoff: Handoff) -> str:
         save_state,
         master,
     )
-    return str(master.checkpointing["checkpoint_dir"])
+    checkpoint_dir = str(master.checkpointing["checkpoint_dir"])
+    if recorder.step is not None:
+        write_train_summary(checkpoint_dir, recorder.step, recorder.loss)
+    return checkpoint_dir
+
+
+class _LossRecorder:
+    """The last `train` loss NeMo-RL's GRPO logged, and its step."""
+
+    def __init__(self) -> None:
+        self.step: int | None = None
+        self.loss: float | None = None
+
+
+def record_train_loss(logger: Any) -> _LossRecorder:
+    """Wrap a NeMo-RL `Logger.log_metrics` so the last `train` loss is kept.
+
+    GRPO logs every step's metrics with `logger.log_metrics(metrics, total_steps + 1,
+    prefix="train")` (nemo_rl/algorithms/grpo.py, v0.7.0), `metrics["loss"]` among them; its
+    checkpoints keep the loss only when `checkpointing.metric_name` is `train:loss`.
+    """
+    recorder = _LossRecorder()
+    log_metrics = logger.log_metrics
+
+    def log_and_record(
+        metrics: dict[str, Any], step: int, prefix: str | None = "", **kw: Any
+    ) -> None:
+        log_metrics(metrics, step, prefix, **kw)
+        if prefix == "train" and "loss" in metrics:
+            recorder.step, recorder.loss = int(step), float(metrics["loss"])
+
+    logger.log_metrics = log_and_record
+    return recorder
