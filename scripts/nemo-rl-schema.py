@@ -59,7 +59,11 @@ def _base_facts(text: str) -> dict[str, dict[str, object]]:
                 walk(value, (*path, key.value))
         dotted = ".".join(path)
         if dotted in BASE_KEYS:
-            value = yaml.safe_load(yaml.serialize(node)) if not isinstance(node, yaml.MappingNode) else None
+            value = (
+                yaml.safe_load(yaml.serialize(node))
+                if not isinstance(node, yaml.MappingNode)
+                else None
+            )
             facts[dotted] = {"value": value, "line": node.start_mark.line + 1}
 
     walk(yaml.compose(text), ())
