@@ -183,3 +183,26 @@ def test_a_key_in_the_wrong_section_names_the_section_that_has_it(tmp_path) -> N
         StageConfigError, match=r"train.train.lr: .*did you mean 'train.optimizer.lr'"
     ):
         StageConfig(run=run, recipe=PRETRAIN_RECIPE, train={"train": {"lr": 1e-4}})
+
+
+def test_handoff_file_masks_secrets(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_abcdefgh123")
+    run = StageRun(
+        data="d",
+        data_dir="d",
+        output_dir=str(tmp_path),
+        publish_as="m",
+        blend_file=str(_blend(tmp_path)),
+    )
+    train = {
+        "logger": {"wandb_exp_name": "run with hf_abcdefgh123"},
+        "env_vars": {"WANDB_API_KEY": "k-123456"},
+    }
+    handoff = build_handoff(
+        "pretrain", StageConfig(run=run, recipe=PRETRAIN_RECIPE, train=train), []
+    )
+    text = handoff.write().read_text()
+    assert "hf_abcdefgh123" not in text and "k-123456" not in text
+    written = yaml.safe_load(text)
+    assert written["train"]["env_vars"]["WANDB_API_KEY"] == "***"
+    assert written["train"]["logger"]["wandb_exp_name"] == "run with ***"

@@ -52,13 +52,18 @@ class Handoff:
     """Exact versions (`art://Name:vN`) the config resolved: the lineage of what is trained."""
 
     def write(self, folder: str | Path | None = None) -> Path:
-        """Write `handoff.yaml` (and returns its path) in `folder` (default: the output folder)."""
+        """Write `handoff.yaml` (and return its path) in `folder` (default: the output folder).
+
+        Secrets are masked (kit's one redaction: secret-named keys, secret env values in strings).
+        """
         import yaml  # PyYAML comes with omegaconf (kit-config)
+
+        from nemotron.kit.artifacts.secrets import redact
 
         target = Path(folder or self.output_dir) / HANDOFF_FILE
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".tmp")
-        tmp.write_text(yaml.safe_dump(asdict(self), sort_keys=False))
+        tmp.write_text(yaml.safe_dump(redact(asdict(self)), sort_keys=False))
         tmp.replace(target)
         return target
 
