@@ -145,7 +145,7 @@ def _versions(registry: Any, name: str) -> list[Any]:
     from nemotron.kit.artifacts import ArtifactNotFoundError
 
     try:
-        return list(registry.list_versions(name))
+        return list(registry.list_versions(name, bad=[]))  # (corrupt records: skipped)
     except ArtifactNotFoundError:
         return []
 
