@@ -173,3 +173,29 @@ def test_training_starts_in_the_image_and_stops_at_the_missing_library(
     submitted = Path(project.folder, ".nemotron", "jobs", record["id"], "submission.sh").read_text()
     # outputs and checkpoints on the shared storage: a resubmitted job finds its checkpoints
     assert f"export NEMOTRON_OUTPUT_DIR={project.box.shared}/output\n" in submitted
+
+
+def test_cancel_before_start_deletes_the_secrets_file(project: Project) -> None:
+    with (project.folder / "env.toml").open("a") as fh:
+        fh.write('\n[box-slow]\nextends = "box"\nsetup = ["sleep 120"]\n')
+    first = project.nemotron("nano3", "data", "prep", "rl", "-c", "tiny", "--batch", "box-slow")
+    assert first.returncode == 0, first.stdout + first.stderr
+    running = _job_id(first.stdout, "box-slow")
+    # a job waiting on the first (afterok): pending, its secrets file not read yet
+    code = (
+        "from nemotron.kit.run import launch\n"
+        f"job = launch('json.tool', [], profile='box', depends_on=[{running!r}], detach=True)\n"
+        "print(job.id)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NEMOTRON_ARTIFACTS_ROOT"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=project.folder, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    pending = proc.stdout.split()[-1]
+    secrets = Path(project.box.shared, ".nemotron", "secrets", pending)
+    assert secrets.is_file() and secrets.stat().st_mode & 0o777 == 0o600
+    assert secrets.parent.stat().st_mode & 0o777 == 0o700
+    assert project.nemotron("jobs", "cancel", pending).returncode == 0
+    assert not secrets.exists()
+    assert project.nemotron("jobs", "cancel", running).returncode == 0

@@ -24,6 +24,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 from nemotron.kit.run._profiles import SlurmProfile
+from nemotron.kit.run._shared import shared_root
 from nemotron.kit.run._sshverify import verified_login
 from nemotron.kit.run.errors import ExecutorError, ProfileValueError
 
@@ -187,7 +188,7 @@ def job_host(tunnel: dict[str, Any] | None) -> JobHost:
 def tunnel_record(profile: SlurmProfile) -> dict[str, Any]:
     """How to reach `profile`'s cluster again, as saved in job records (a key's path, no secret)."""
     if profile.tunnel != "ssh":
-        return {"kind": "local"}
+        return {"kind": "local", "shared_root": shared_root(profile)}
     for key in ("host", "remote_job_dir"):
         if not getattr(profile, key):
             raise ProfileValueError(
@@ -201,6 +202,7 @@ def tunnel_record(profile: SlurmProfile) -> dict[str, Any]:
         "identity": os.path.expanduser(profile.identity) if profile.identity else None,
         "job_dir": profile.remote_job_dir,
         "known_hosts": os.path.expanduser(profile.known_hosts) if profile.known_hosts else None,
+        "shared_root": shared_root(profile),
     }
 
 

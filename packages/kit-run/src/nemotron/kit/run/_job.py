@@ -17,6 +17,7 @@ from nemotron.kit.run._records import (
     now,
     save_record,
 )
+from nemotron.kit.run._secretfile import secrets_path_in
 from nemotron.kit.run.errors import JobFailedError
 
 _SLURM_STATES = {
@@ -185,6 +186,8 @@ class Job:
             return cancel_local(self)
         if rec.executor == "slurm" and rec.backend_id:
             self.host.run(["scancel", rec.backend_id])
+            if rec.tunnel and rec.tunnel.get("shared_root"):  # a job that never started
+                self.host.run(["rm", "-f", secrets_path_in(rec.tunnel["shared_root"], rec.id)])
         elif rec.handle:
             import_nemo_run()
             from nemo_run.run.torchx_backend.runner import get_runner

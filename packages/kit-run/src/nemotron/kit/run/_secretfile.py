@@ -5,8 +5,8 @@ in it (nor in the sbatch script, which is saved too). Before submitting, kit-run
 secret variables as `export` lines into a 0600 file in a 0700 folder on the cluster
 (`<shared_root>/.nemotron/secrets/<job id>`; over an ssh tunnel through SFTP, so it is never a
 file on this machine). The batch script sources it with tracing off and deletes it; srun hands
-the variables to the job's tasks (into the container too). A job cancelled before it starts
-leaves the file behind (readable by its owner only).
+the variables to the job's tasks (into the container too). `Job.cancel()` deletes the file of a
+job cancelled before it started.
 """
 
 from __future__ import annotations
@@ -21,12 +21,17 @@ from typing import Any
 from nemotron.kit.run._profiles import SlurmProfile
 from nemotron.kit.run._shared import shared_root
 
-__all__ = ["secrets_for_job", "secrets_path", "source_line"]
+__all__ = ["secrets_for_job", "secrets_path", "secrets_path_in", "source_line"]
 
 
 def secrets_path(profile: SlurmProfile, job_id: str) -> str:
     """Where the job's secrets file goes on the cluster."""
-    return f"{shared_root(profile)}/.nemotron/secrets/{job_id}"
+    return secrets_path_in(shared_root(profile), job_id)
+
+
+def secrets_path_in(root: str, job_id: str) -> str:
+    """The secrets file of job `job_id` under the shared root `root`."""
+    return f"{root}/.nemotron/secrets/{job_id}"
 
 
 def source_line(path: str) -> str:
