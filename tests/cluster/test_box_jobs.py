@@ -121,12 +121,17 @@ def test_batch_then_status_and_logs(project: Project) -> None:
     assert status.returncode == 0 and f"{job}: SUCCEEDED" in status.stdout, status.stdout
 
 
-def test_batch_then_cancel(project: Project) -> None:
+def _submit_slow(project: Project) -> str:
+    """A detached job that stays running for two minutes (its setup sleeps); its id."""
     with (project.folder / "env.toml").open("a") as fh:
         fh.write('\n[box-slow]\nextends = "box"\nsetup = ["echo waiting; sleep 120"]\n')
     proc = project.nemotron("nano3", "data", "prep", "rl", "-c", "tiny", "--batch", "box-slow")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    job = _job_id(proc.stdout, "box-slow")
+    return _job_id(proc.stdout, "box-slow")
+
+
+def test_batch_then_cancel(project: Project) -> None:
+    job = _submit_slow(project)
     cancel = project.nemotron("jobs", "cancel", job)
     assert cancel.returncode == 0, cancel.stdout + cancel.stderr
     status = project.nemotron("jobs", "status", job)
@@ -176,11 +181,7 @@ def test_training_starts_in_the_image_and_stops_at_the_missing_library(
 
 
 def test_cancel_before_start_deletes_the_secrets_file(project: Project) -> None:
-    with (project.folder / "env.toml").open("a") as fh:
-        fh.write('\n[box-slow]\nextends = "box"\nsetup = ["sleep 120"]\n')
-    first = project.nemotron("nano3", "data", "prep", "rl", "-c", "tiny", "--batch", "box-slow")
-    assert first.returncode == 0, first.stdout + first.stderr
-    running = _job_id(first.stdout, "box-slow")
+    running = _submit_slow(project)
     # a job waiting on the first (afterok): pending, its secrets file not read yet
     code = (
         "from nemotron.kit.run import launch\n"
