@@ -7,12 +7,14 @@ Tests here skip with `[cluster]` where the box cannot start (not root, no apt-ge
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -107,6 +109,32 @@ class Project:
         profile = Path(box.profile).read_text() + EXTRA_KEYS.format(secret=SECRET)
         (folder / "env.toml").write_text(profile)
         subprocess.run(["git", "init", "-q", str(folder)], check=True)  # a repo without commits
+
+    def records(self) -> list[dict[str, Any]]:
+        """The job records of this project (`.nemotron/jobs/*/job.json`)."""
+        return [json.loads(p.read_text()) for p in self.folder.glob(".nemotron/jobs/*/job.json")]
+
+    def box_files(self, records: list[dict[str, Any]]) -> list[Path]:
+        """What the box keeps of these jobs: their job dirs, the registry, outputs, secrets
+        folder, slurmctld's saved script and environment, the Slurm logs."""
+        box = self.box
+        roots = [Path(box.shared, d) for d in ("artifacts", "data", ".nemotron/secrets")]
+        jobs, spool = Path(box.shared, "jobs"), Path("/var/spool/slurmctld")
+        roots += [p for r in records for p in jobs.glob(f"*/{r['experiment_id']}")]
+        roots += [p for r in records for p in spool.glob(f"hash.*/job.{r['backend_id']}")]
+        roots += [Path("/var/log/slurm")]
+        files = [p for r in roots if r.exists() for p in ([r] if r.is_file() else r.rglob("*"))]
+        return [p for p in files if p.is_file()]
+
+    def host_paths_in(self, files: list[Path]) -> dict[str, list[str]]:
+        """Files (outside the shared Slurm logs) naming this machine's paths: project, repo, $HOME."""
+        host_paths = [str(self.folder), str(REPO), str(Path.home())]
+        seen = {
+            str(p): [h for h in host_paths if h.encode() in p.read_bytes()]
+            for p in files
+            if not str(p).startswith("/var/log/")
+        }
+        return {p: h for p, h in seen.items() if h}
 
     def nemotron(self, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if k != "NEMOTRON_ARTIFACTS_ROOT"}

@@ -7,39 +7,18 @@ on the shared folder. The project is a folder outside our repository, a git repo
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
 import sys
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from .conftest import REPO, SECRET, SECRET_DIGEST, Box, Project
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slurm, pytest.mark.slow]
-
-
-def _records(project: Project) -> list[dict[str, Any]]:
-    return [json.loads(p.read_text()) for p in project.folder.glob(".nemotron/jobs/*/job.json")]
-
-
-def _box_files(box: Box, records: list[dict[str, Any]]) -> list[Path]:
-    """What the box keeps of these jobs: their job dirs, the registry, outputs, secrets folder,
-    slurmctld's saved script and environment, the Slurm logs."""
-    roots = [Path(box.shared, d) for d in ("artifacts", "data", ".nemotron/secrets")]
-    roots += [p for r in records for p in Path(box.shared, "jobs").glob(f"*/{r['experiment_id']}")]
-    roots += [
-        p
-        for r in records
-        for p in Path("/var/spool/slurmctld").glob(f"hash.*/job.{r['backend_id']}")
-    ]
-    roots += [Path("/var/log/slurm")]
-    files = [p for r in roots if r.exists() for p in ([r] if r.is_file() else r.rglob("*"))]
-    return [p for p in files if p.is_file()]
 
 
 def test_data_prep_pretrain_runs_in_the_image_and_leaks_nothing(project: Project) -> None:
@@ -74,21 +53,15 @@ def test_data_prep_pretrain_runs_in_the_image_and_leaks_nothing(project: Project
     assert head.stdout.decode().strip() in shown.stdout  # the shipped code's commit, recorded
 
     # no secret and no submit-host path anywhere the box keeps things
-    [record] = _records(project)
-    box_side = _box_files(project.box, [record])
+    [record] = project.records()
+    box_side = project.box_files([record])
     job_log = f"_{record['backend_id']}_0.out"
     assert any(p.name.endswith(job_log) for p in box_side), "no job log found"
     assert any(p.name == "environment" for p in box_side), "slurmctld's saved environment not found"
     records = [p for p in (project.folder / ".nemotron").rglob("*") if p.is_file()]
     leaks = [str(p) for p in box_side + records if SECRET.encode() in p.read_bytes()]
     assert leaks == []
-    host_paths = [str(project.folder), str(REPO), str(Path.home())]
-    seen = {
-        str(p): [h for h in host_paths if h.encode() in p.read_bytes()]
-        for p in box_side
-        if not str(p).startswith("/var/log/")
-    }
-    assert {p: h for p, h in seen.items() if h} == {}
+    assert project.host_paths_in(box_side) == {}
 
 
 def test_data_prep_sft_and_rl_publish_to_the_registry_the_laptop_reads(project: Project) -> None:
@@ -174,7 +147,7 @@ def test_training_starts_in_the_image_and_stops_at_the_missing_library(
     assert "Traceback" not in out and "No module named 'nemotron" not in out
     assert f"error: nano3 {stage}: Megatron-Bridge is not importable here" in out
     assert "No module named 'megatron'" in out  # our code imported; the image lacks Megatron
-    [record] = [r for r in _records(project) if r["name"] == f"nano3-{stage}"]
+    [record] = [r for r in project.records() if r["name"] == f"nano3-{stage}"]
     submitted = Path(project.folder, ".nemotron", "jobs", record["id"], "submission.sh").read_text()
     # outputs and checkpoints on the shared storage: a resubmitted job finds its checkpoints
     assert f"export NEMOTRON_OUTPUT_DIR={project.box.shared}/output\n" in submitted
