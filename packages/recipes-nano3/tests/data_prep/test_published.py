@@ -92,17 +92,26 @@ def test_same_config_reuses_and_overwrite_retires_the_old_version_first(
     tmp_path: Path, assets: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     v1 = run_pretrain(_pretrain_cfg(tmp_path / "out", assets))
+    before = _snapshot(Path(v1.path))
     again = run_pretrain(_pretrain_cfg(tmp_path / "out", assets))
-    assert (again.uri, again.path) == (v1.uri, v1.path)
+    # Reused, not rebuilt: this run's output (a pipe pins it) is v2 on v1's untouched files.
+    assert again.version == 2 and again.path == v1.path and again.digest == v1.digest
+    assert again.metadata["reuses"] == v1.uri
     assert "already published as art://nano3-pretrain-data:v1" in capsys.readouterr().out
-    assert get_registry().versions("nano3-pretrain-data") == [1]
+    assert _snapshot(Path(v1.path)) == before
+    assert PretrainBlendsArtifact.load(v1.path).version == 1  # the folder's metadata is v1's
 
     rebuilt = run_pretrain(_pretrain_cfg(tmp_path / "out", assets, overwrite=True))
-    assert rebuilt.version == 2 and rebuilt.path == v1.path
-    assert "retired art://nano3-pretrain-data:v1" in capsys.readouterr().out
-    with pytest.raises(VersionNotFoundError):
-        get_registry().resolve("nano3-pretrain-data", 1)
-    assert PretrainBlendsArtifact.load(rebuilt.path).version == 2
+    assert rebuilt.version == 3 and rebuilt.path == v1.path
+    out = capsys.readouterr().out
+    assert (
+        "retired art://nano3-pretrain-data:v1" in out
+        and "retired art://nano3-pretrain-data:v2" in out
+    )
+    for retired in (1, 2):
+        with pytest.raises(VersionNotFoundError):
+            get_registry().resolve("nano3-pretrain-data", retired)
+    assert PretrainBlendsArtifact.load(rebuilt.path).version == 3
 
 
 def test_a_folder_this_registry_does_not_list_is_not_rewritten(
@@ -212,7 +221,8 @@ def test_two_concurrent_runs_of_one_config_one_publishes_the_other_is_refused_or
         if code == 2:
             assert err.strip().splitlines()[-1].startswith("error: output folder")
             assert "in use by another data prep" in err
-    assert get_registry().versions("nano3-pretrain-data") == [1]
+    versions = get_registry().list_versions("nano3-pretrain-data")  # v2: the loser reused v1
+    assert len(versions) == codes.count(0) and len({v.path for v in versions}) == 1
 
 
 def test_a_run_stopped_in_the_final_join_leaves_nothing_in_the_published_folder(

@@ -83,14 +83,6 @@ def skipped_text(metadata: dict[str, Any]) -> str:
     return f" ({plural(bad, 'bad record')} skipped)" if bad else ""
 
 
-def reused(artifact: Any) -> str:
-    """The line a stage prints when its config was published before."""
-    return (
-        f"this config is already published as {artifact.uri} ({artifact.path}); reusing it "
-        "(overwrite=true rebuilds it)"
-    )
-
-
 def publish(artifact: Any, name: str) -> Any:
     """Write metadata.json beside the data and publish it as the next version of `name`."""
     if not name:

@@ -7,7 +7,7 @@
 
 `key` is a digest of everything that decides the bytes (input plan, tokenizer, settings,
 artifact name), so another config writes another folder, and the same config resumes its work
-or reuses what it published. A published folder appears whole (one rename) and nothing
+or reuses what it published (registered again as the run's output, pointing at the same files). A published folder appears whole (one rename) and nothing
 temporary is ever written inside it; its files are hashed as they are written (`DigestWriter`),
 so the artifact carries a digest `nemotron artifacts verify` checks. `overwrite=true` deletes the
 registry version that points at the folder before the folder is rebuilt. A run stopped by bad
@@ -48,15 +48,32 @@ class OutputFolder:
         return cls(cfg.output_dir, key, shared=task)
 
     def published(self, cfg: Any, artifact_cls: type, stage: str) -> Any:
-        """`reuse` for a stage (saying so when it reuses); array tasks never reuse."""
+        """The artifact of this config when it was published before (None: build it): its
+        files are reused, registered again as this run's output (the next version, the same
+        folder and digest; the folder's own metadata.json stays the first version's), so a
+        pipe pins what its step produced. Array tasks never reuse."""
         if self._shared:
             return None
-        from nemotron.recipes.nano3.data_prep._common import reused
+        from datetime import UTC, datetime
+
+        import msgspec
 
         found = self.reuse(cfg.artifact_name, artifact_cls, cfg.overwrite)
-        if found is not None:
-            print(f"{stage} data: {reused(found)}")
-        return found
+        if found is None:
+            return None
+        again = msgspec.structs.replace(
+            found,
+            name=None,
+            version=None,
+            producer=None,
+            created_at=datetime.now(UTC),
+            metadata={**found.metadata, "reuses": found.uri},
+        ).save(name=cfg.artifact_name, metadata_file=False)
+        print(
+            f"{stage} data: this config is already published as {found.uri} ({found.path}); "
+            f"its files are reused, not rebuilt, as {again.uri} (overwrite=true rebuilds them)"
+        )
+        return again
 
     def __enter__(self) -> OutputFolder:
         try:
