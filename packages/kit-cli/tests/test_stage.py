@@ -128,8 +128,8 @@ def test_slurm_dry_run_over_ssh_in_a_container_ships_the_config(cli: Cli, workdi
         (["demo", "train", "-c", "tiny", "-r", "nope"], "nope"),
         (["demo", "train", "-c", "tiny", "-d", "lr=[1,"], "lr=[1,"),
         (["demo", "train", "-c", "tiny", "-d", "lrr=1"], "lrr"),
-        (["demo", "train", "-d"], "art://demo-data:latest"),
-        (["demo", "train", "-d", "data=/no/such/folder"], "/no/such/folder"),
+        (["demo", "train"], "art://demo-data:latest"),
+        (["demo", "train", "data=/no/such/folder"], "/no/such/folder"),
         (["demo", "train", "-c", "tiny", "-r", "a", "-b", "b"], "--run and --batch"),
     ],
     ids=[
@@ -159,7 +159,7 @@ def test_unknown_config_lists_available_names(cli: Cli) -> None:
 
 
 def test_missing_artifact_names_key_and_producing_stage(cli: Cli) -> None:
-    result = cli("demo", "train", "-d")
+    result = cli("demo", "train")
     assert "input data=" in result.err
     assert "nemotron demo data prep run" in result.err
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 DATA = ("nano3-pretrain-data", "nano3-sft-data", "nano3-rl-data")
+STEPS = ("data-prep-pretrain", "data-prep-sft", "data-prep-rl")
 
 
 def nemotron(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -82,6 +83,7 @@ def test_pipe_until_data_with_dry_run_and_profiles(
     from nemotron.kit.artifacts import get_registry
 
     monkeypatch.setenv("NEMOTRON_ENV_FILE", str(project / "env.toml"))
+    monkeypatch.setenv("NEMOTRON_JOBS_DIR", str(project / ".nemotron/jobs"))
     proc = nemotron(project, "nano3", "pipe", "-c", "tiny", "--until", "data", *mode)
     out = proc.stdout
     assert proc.returncode == 0, out + proc.stderr
@@ -94,6 +96,13 @@ def test_pipe_until_data_with_dry_run_and_profiles(
         assert names == []
         for name in DATA:
             assert f"# lineage once published: nemotron artifacts lineage {name}:{alias}" in out
-    else:  # a local profile runs the steps in order even with -b: done, lineage printed
-        assert sorted(names) == sorted(DATA)
-        assert "# nano3 pipe: 3 artifacts published" in out and "# lineage\n" in out
+    else:  # -b: detached workers, each waiting for the step before; the pipe returns at once
+        from nemotron.kit.run import list_jobs
+
+        by_name = {job.record.name: job for job in list_jobs(project / ".nemotron/jobs")}
+        assert sorted(by_name) == sorted(f"nano3-pipe-{s}" for s in STEPS)
+        jobs = [by_name[f"nano3-pipe-{s}"] for s in STEPS]
+        assert [job.record.depends_on for job in jobs] == [[], [jobs[0].id], [jobs[1].id]]
+        assert [job.wait(timeout=240, poll=0.5) for job in jobs] == ["SUCCEEDED"] * 3
+        assert sorted(get_registry().list_names()) == sorted(DATA)
+        assert f"follow: nemotron jobs status {jobs[-1].id}" in out

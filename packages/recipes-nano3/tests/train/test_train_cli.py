@@ -193,7 +193,19 @@ def test_pipe_dry_run_prints_the_whole_pinned_chain(workspace, profile: str) -> 
     assert f"run.model=art://nano3-tiny-sft-model:{alias}" in out
     assert ":latest" not in out.split("## step 4/6")[1].split("#!/bin/bash")[0]
     if profile == "gpu-cluster":
-        assert out.count("#SBATCH --nodes=2") == 6 and "torchrun" in out
+        # Each stage's launcher: data prep and RL (no `ray = true`) one task; pretrain and SFT
+        # torchrun over 2 nodes x 8 GPUs. Each step `afterok` the one before (placeholder ids).
+        scripts = out.split("#!/bin/bash")[1:]
+        assert len(scripts) == 6
+        for step, script in zip(steps, scripts, strict=True):
+            torchrun = step in ("pretrain", "sft")
+            assert ("#SBATCH --nodes=2" in script) == torchrun, step
+            assert ("#SBATCH --nodes=1" in script) != torchrun, step
+            assert "#SBATCH --ntasks-per-node=1" in script, step
+            assert ("torchrun" in script) == torchrun, step
+            assert "--nproc-per-node 8" in script if torchrun else True
+        for before, script in zip(steps, scripts[1:], strict=False):
+            assert f"#SBATCH --dependency='afterok:<nano3-pipe-{before}>'" in script
 
 
 def test_a_typo_in_train_is_refused_before_submitting(workspace) -> None:

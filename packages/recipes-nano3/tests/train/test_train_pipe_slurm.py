@@ -1,6 +1,7 @@
 """The whole `nano3 pipe -c tiny` submitted to a real local Slurm (scripts/local-slurm.sh).
 
-Data prep runs for real; pretrain ends with the missing-library error (no Megatron-Bridge on this
+Data prep runs for real, once per step (one task, though the profile has two per node); each job
+reads the composed config shipped with it; pretrain ends with the missing-library error (no Megatron-Bridge on this
 CPU machine); SFT and RL, chained `afterok`, are cancelled and never run.
 """
 
@@ -31,7 +32,9 @@ def test_pipe_on_slurm_chains_afterok_and_stops_at_the_failed_stage(
     (project / "pyproject.toml").write_text('[project]\nname = "proj"\n')
     registry_root = tmp_path / "artifacts"
     (project / "env.toml").write_text(
+        # Two tasks per node: what the profile allows, not what a data prep may run (one task).
         '[cluster]\nexecutor = "slurm"\naccount = "root"\npartition = "debug"\ntime = "00:10:00"\n'
+        "ntasks_per_node = 2\n"
         f'env_vars = {{ NEMOTRON_ARTIFACTS_ROOT = "{registry_root}", '
         f'NEMOTRON_OUTPUT_DIR = "{tmp_path / "out"}" }}\n'
     )
@@ -87,6 +90,10 @@ def test_pipe_on_slurm_chains_afterok_and_stops_at_the_failed_stage(
     registry = get_registry()
     for name in ("nano3-pretrain-data", "nano3-sft-data", "nano3-rl-data"):
         assert registry.aliases(name) == {alias: 1}
+        assert registry.versions(name) == [1]  # each data prep ran exactly once
+    for step in STEPS[:3]:
+        assert "#SBATCH --ntasks-per-node=1" in records[step][1]
+        assert "torchrun" not in records[step][1]
     assert "nano3-tiny-pretrain-model" not in registry.list_names()
 
     # Pretrain resolved exactly that version, handed it off, then hit the missing library.

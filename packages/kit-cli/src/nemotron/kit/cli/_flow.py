@@ -1,19 +1,30 @@
-"""What a stage command does: config -> overrides -> inputs -> validate -> launch -> report.
+"""The stage planner: compose -> check inputs -> pin -> validate -> ship -> record -> launch.
 
-Imported only when a stage runs (never for `--help`). A local dry run stays in this process and
-imports no execution backend; a dry run on a profile asks kit-run to render the submission (the
-sbatch script for Slurm) without submitting it.
+Every job of a stage goes through `plan_stage` (a stage command, each `pipe` step):
 
-On a profile the job does not read the config file from this machine: the composed config
-(`defaults:` merged, interpolations such as `${oc.env:...}` and `${art:...}` kept so they resolve
-on the job side, secrets masked) is shipped with the job as a kit-run `JobFile`, and the job's
-`--config` names its job-side path. Overrides stay on the command line.
+1. compose the config (`-c`, `defaults:`, overrides) the way the job's own `cli()` will;
+2. check each declared input: the artifact exists and is of the declared type (a
+   `ModelArtifact` given where an `SFTDataArtifact` is expected is refused);
+3. pin each `art://NAME[:latest|:alias]` input to the exact `art://NAME:vN` checked, as an
+   override after the user's, so the job reads that version even if `latest` moves before it
+   starts;
+4. validate into the stage's typed config;
+5. ship the composed config with the job as a kit-run `JobFile` (interpolations kept so they
+   resolve on the job side, secrets masked): the job's `--config` is its job-side copy, never
+   a path on this machine;
+6. record (kit-run saves the resolved config, pins included, with the job) and launch with
+   the stage's declared launcher (one task, torchrun or Ray).
+
+A dry run shows the whole plan even when inputs are not published yet, with one warning line
+per unresolved input; a real run refuses them. Imported only when a stage runs.
 """
 
 from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,34 +33,80 @@ import typer
 from nemotron.kit.cli._stage import ArtifactInput, Stage, StageOptions
 from nemotron.kit.cli.errors import MissingInputError
 
-__all__ = ["StagePlan", "plan_stage", "run_stage", "shipped_config"]
+__all__ = [
+    "PlannedInput",
+    "StagePlan",
+    "job_name",
+    "plan_stage",
+    "print_warnings",
+    "run_stage",
+    "shipped_config",
+]
 
 
+@dataclass(frozen=True)
+class PlannedInput:
+    """One declared artifact input as planned: what the config gave and what the job reads."""
+
+    key: str
+    value: Any
+    pinned: str | None = None
+    """`art://NAME:vN`: the exact version checked, which the job is told to read."""
+    note: str = ""
+    """Why it is not pinned, when it is pending: the step of the chain producing it."""
+    problem: MissingInputError | None = None
+    """Why it does not resolve (not published yet, no such path): a dry run warns, a run refuses."""
+
+
+@dataclass
 class StagePlan:
-    """Everything decided before launching: config file, resolved config, command, profile."""
+    """Everything decided before launching: config, pinned inputs, resolved config, profile."""
 
-    def __init__(
-        self,
-        stage: Stage,
-        options: StageOptions,
-        config_file: Path,
-        cfg: Any,
-        resolved: dict[str, Any],
-        profile: Any,
-    ) -> None:
-        self.stage = stage
-        self.options = options
-        self.config_file = config_file
-        self.cfg = cfg
-        self.resolved = resolved
-        self.profile = profile
+    stage: Stage
+    options: StageOptions
+    config_file: Path
+    cfg: Any
+    resolved: dict[str, Any]
+    profile: Any
+    inputs: list[PlannedInput] = field(default_factory=list)
 
     @property
     def profile_name(self) -> str:
         return self.options.profile or "local"
 
+    @property
+    def pins(self) -> tuple[str, ...]:
+        """Overrides pinning each `art://` input to the version checked (after the user's)."""
+        return tuple(f"{i.key}={i.pinned}" for i in self.inputs if i.pinned)
+
+    @property
+    def overrides(self) -> tuple[str, ...]:
+        """Everything the job gets after `--config`: the user's overrides, then the pins."""
+        return (*self.options.overrides, *self.pins)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [str(i.problem) for i in self.inputs if i.problem is not None]
+
     def argv(self, python: str) -> list[str]:
-        return self.stage.command_line(python, self.config_file, self.options.overrides)
+        return self.stage.command_line(python, self.config_file, self.overrides)
+
+    def job_args(self) -> list[Any]:
+        """`--config <shipped composed config> OVERRIDES...` as kit-run `launch` args."""
+        return ["--config", _shipped(self.config_file), *self.overrides]
+
+    def launch_kwargs(self, name: str) -> dict[str, Any]:
+        """What kit-run's `launch` (or a `JobChain` step) needs to run this stage as `name`."""
+        stage = self.stage
+        return {
+            "script_or_module": stage.module or str(stage.script),
+            "args": self.job_args(),
+            "name": name,
+            "config": self.resolved,
+            "config_source": self.config_file,
+            "config_overrides": self.overrides,
+            "launcher": stage.launcher,
+        }
 
 
 def shipped_config(config_file: Path) -> tuple[str, list[str]]:
@@ -72,10 +129,23 @@ def shipped_config(config_file: Path) -> tuple[str, list[str]]:
     return header + yaml.safe_dump(clean, sort_keys=False), masked
 
 
-def _check_input(item: ArtifactInput, cfg: Any) -> None:
+def _check_input(item: ArtifactInput, cfg: Any, pending: Mapping[str, str]) -> PlannedInput:
+    """Check one declared input; return what the job will read.
+
+    Raises MissingInputError for a config that cannot be right (no such key, not a string, a
+    malformed URI, an artifact of the wrong type). Whatever may yet appear (an artifact not
+    published, a missing path) comes back `unresolved` so a dry run can still show the plan.
+    """
     from omegaconf import OmegaConf
 
-    from nemotron.kit.config import resolve_to_container
+    from nemotron.kit.artifacts import (
+        ArtifactNotFoundError,
+        InvalidURIError,
+        VersionNotFoundError,
+        parse_ref,
+        resolve,
+    )
+    from nemotron.kit.artifacts.errors import UserError
 
     parent_key, _, leaf = item.key.rpartition(".")
     parent = OmegaConf.select(cfg, parent_key) if parent_key else cfg
@@ -83,30 +153,73 @@ def _check_input(item: ArtifactInput, cfg: Any) -> None:
     fix = f"{hint}set {item.key}=art://NAME:latest or a path"
     if parent is None or leaf not in parent:
         raise MissingInputError(item.key, None, item.type, "the config has no such key", fix)
-    value = resolve_to_container(parent)[leaf] if OmegaConf.is_config(parent) else parent[leaf]
+    value = OmegaConf.select(cfg, item.key, throw_on_missing=False)
+
+    def missing(reason: str) -> MissingInputError:
+        return MissingInputError(item.key, value, item.type, reason, fix)
+
     if value in (None, "", "???"):
         if not item.required:
-            return
-        raise MissingInputError(item.key, value, item.type, "not set", fix)
+            return PlannedInput(item.key, value)
+        return PlannedInput(item.key, value, problem=missing("not set"))
     if not isinstance(value, str):
         raise MissingInputError(item.key, value, item.type, "expected an art:// URI or a path", fix)
-    from nemotron.kit.artifacts import ArtifactNotFoundError, parse_ref, resolve
-    from nemotron.kit.artifacts.errors import UserError
-
+    if item.key in pending:
+        return PlannedInput(item.key, value, note=pending[item.key])
     try:
         uri = parse_ref(value)
-        if uri.path is not None and "://" in uri.path:
-            return  # remote data: checked where it is read
-        resolve(uri, item.type)
+    except InvalidURIError as err:
+        raise MissingInputError(item.key, value, item.type, err.reason, fix) from err
+    if uri.path is not None and "://" in uri.path:
+        return PlannedInput(item.key, value)  # remote data: checked where it is read
+    try:
+        artifact = resolve(uri, item.type)
     except ArtifactNotFoundError as err:
         reason = "no such file or folder" if err.root is None else str(err)
-        raise MissingInputError(item.key, value, item.type, reason, fix) from err
-    except UserError as err:
+        return PlannedInput(item.key, value, problem=missing(reason))
+    except VersionNotFoundError as err:
+        return PlannedInput(item.key, value, problem=missing(str(err)))
+    except UserError as err:  # of another type, corrupt: no later run can fix it
         raise MissingInputError(item.key, value, item.type, str(err), fix) from err
+    if uri.name is None or artifact.version is None:
+        return PlannedInput(item.key, value)  # a path is one version already
+    return PlannedInput(item.key, value, pinned=str(uri._replace(selector=artifact.version)))
 
 
-def plan_stage(stage: Stage, options: StageOptions) -> StagePlan:
-    """Load and check everything a launch needs, raising the first user error found."""
+def _leniently_resolved(node: Any) -> Any:
+    """Plain data with every interpolation resolved that can be; the others kept as written."""
+    from omegaconf import DictConfig, ListConfig, OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    raw = OmegaConf.to_container(node, resolve=False)
+    keys = range(len(node)) if isinstance(node, ListConfig) else list(node.keys())
+    out: dict[Any, Any] = {}
+    for key in keys:
+        try:
+            value = node[key]
+        except OmegaConfBaseException:
+            out[key] = raw[key]  # type: ignore[index]
+            continue
+        is_node = isinstance(value, DictConfig | ListConfig)
+        out[key] = _leniently_resolved(value) if is_node else value
+    return list(out.values()) if isinstance(node, ListConfig) else out
+
+
+def plan_stage(
+    stage: Stage, options: StageOptions, *, pending: Mapping[str, str] | None = None
+) -> StagePlan:
+    """Compose the config, check and pin its inputs, validate: everything a launch needs.
+
+    Args:
+        stage: The stage to plan.
+        options: Its options (config, profile, dry run, overrides).
+        pending: Input keys produced by an earlier step of the same chain (the pipe), with a
+            note saying which: they are not resolvable yet and are left as given.
+
+    Raises:
+        UserError: the first problem found (profile, config, overrides, an input of the wrong
+            type, and, unless it is a dry run, an input that does not resolve).
+    """
     from nemotron.kit.config import (
         apply_hydra_overrides,
         compose,
@@ -126,21 +239,29 @@ def plan_stage(stage: Stage, options: StageOptions) -> StagePlan:
             from nemotron.kit.artifacts import set_registry
 
             set_registry(root)
-    overrides = list(options.overrides)
-    if stage.config_class is not None:  # what the job's own `cli(Config, ...)` will build
-        cfg = compose(stage.config_class, config_file, overrides)
-    else:
+
+    def composed(overrides: Sequence[str]) -> Any:
+        if stage.config_class is not None:  # what the job's own `cli(Config, ...)` will build
+            return compose(stage.config_class, config_file, list(overrides))
         cfg = load_config(config_file)
-        cfg = apply_hydra_overrides(cfg, overrides) if overrides else cfg
-    for item in stage.inputs:
-        _check_input(item, cfg)
-    resolved = resolve_to_container(cfg)
+        return apply_hydra_overrides(cfg, list(overrides)) if overrides else cfg
+
+    cfg = composed(options.overrides)
+    inputs = [_check_input(item, cfg, pending or {}) for item in stage.inputs]
+    plan = StagePlan(stage, options, config_file, cfg, {}, profile, inputs)
+    unresolved = [i.problem for i in inputs if i.problem is not None]
+    if unresolved and not options.dry_run:
+        raise unresolved[0]
+    if plan.pins:
+        plan.cfg = cfg = composed(plan.overrides)
+    lenient = bool(unresolved or pending)
+    plan.resolved = _leniently_resolved(cfg) if lenient else resolve_to_container(cfg)
     if stage.config_class is not None:
-        typed: Any = to_typed(stage.config_class, cfg)
+        typed: Any = to_typed(stage.config_class, plan.resolved if lenient else cfg)
         check = getattr(typed, "check", None)
         if callable(check):  # the stage's own rules, before anything is launched
             check()
-    return StagePlan(stage, options, config_file, cfg, resolved, profile)
+    return plan
 
 
 def _print_config(plan: StagePlan) -> None:
@@ -151,12 +272,24 @@ def _print_config(plan: StagePlan) -> None:
     typer.echo(f"# config: {plan.config_file}")
     if plan.options.overrides:
         typer.echo(f"# overrides: {shlex.join(plan.options.overrides)}")
+    for item in plan.inputs:
+        if item.pinned:
+            typer.echo(f"# input {item.key}: {item.value} -> {item.pinned} (pinned)")
+        elif item.note:
+            typer.echo(f"# input {item.key}: {item.value} ({item.note})")
     typer.echo(yaml.safe_dump(redact(plan.resolved), sort_keys=False).rstrip())
+
+
+def print_warnings(plan: StagePlan) -> None:
+    """One `warning:` line (stderr) per input a real run would refuse."""
+    for warning in plan.warnings:
+        typer.echo(f"warning: {warning} (a real run refuses)", err=True)
 
 
 def _dry_run(plan: StagePlan, command_path: str) -> int:
     typer.echo(f"# {command_path}: dry run, nothing is executed")
     _print_config(plan)
+    print_warnings(plan)
     if plan.profile is None:
         typer.echo("# would run here (local defaults):")
         typer.echo(shlex.join(plan.argv(sys.executable)))
@@ -169,34 +302,31 @@ def _dry_run(plan: StagePlan, command_path: str) -> int:
     return 0
 
 
-def _config_arg(plan: StagePlan) -> Any:
-    """The job's `--config` value: the local file here, a shipped copy on a profile."""
-    if plan.profile is None:
-        return str(plan.config_file)
+def _shipped(config_file: Path) -> Any:
+    """The composed config as a kit-run `JobFile`: the job reads this copy, never our file."""
     from nemotron.kit.run import JobFile
 
-    text, masked = shipped_config(plan.config_file)
+    text, masked = shipped_config(config_file)
     for key in masked:
         typer.echo(
-            f"warning: {plan.config_file}: {key} holds a secret; the shipped config has *** "
+            f"warning: {config_file}: {key} holds a secret; the shipped config has *** "
             "(pass it as an env var: ${oc.env:VAR})",
             err=True,
         )
-    return JobFile(plan.config_file.with_suffix(".yaml").name, text)
+    return JobFile(config_file.with_suffix(".yaml").name, text)
+
+
+def job_name(command_path: str) -> str:
+    """`nemotron nano3 sft` -> `nano3-sft`."""
+    return command_path.removeprefix("nemotron ").replace(" ", "-")
 
 
 def _launch(plan: StagePlan, command_path: str, *, dry_run: bool = False) -> Any:
     from nemotron.kit.run import launch
 
-    stage = plan.stage
     return launch(
-        stage.module or str(stage.script),
-        ["--config", _config_arg(plan), *plan.options.overrides],
+        **plan.launch_kwargs(job_name(command_path)),
         profile=plan.profile if plan.profile is not None else "local",
-        name=command_path.removeprefix("nemotron ").replace(" ", "-"),
-        config=plan.cfg,
-        config_source=plan.config_file,
-        config_overrides=plan.options.overrides,
         detach=plan.options.detached,
         dry_run=dry_run,
         check=False,

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 import typer
 from typer import _click
@@ -31,6 +31,8 @@ from nemotron.kit.cli.errors import ConflictingOptionsError, UnknownConfigError
 __all__ = ["ArtifactInput", "RecipeApp", "RecipeGroup", "Stage", "StageCommand", "StageOptions"]
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".toml", ".json")
+Launcher = Literal["task", "torchrun", "ray"]
+"""kit-run's `launch(launcher=...)` values (kit-run is not imported for `--help`)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class Stage:
         examples: Example command lines for help.
         config_class: Optional dataclass the resolved config must validate into; its
             `check()` method, if it has one, runs too (raising a UserError) before any launch.
+        launcher: How its job's processes start: `task` (exactly one process: data prep),
+            `torchrun` (nodes x GPUs of the profile: Megatron-Bridge) or `ray` (NeMo-RL).
     """
 
     name: str
@@ -79,10 +83,16 @@ class Stage:
     inputs: tuple[ArtifactInput, ...] = ()
     examples: tuple[str, ...] = ()
     config_class: type | None = None
+    launcher: Launcher = "task"
 
     def __post_init__(self) -> None:
         if (self.module is None) == (self.script is None):
             raise ValueError(f"stage {self.name!r}: give exactly one of module= or script=")
+        if self.launcher not in get_args(Launcher):
+            raise ValueError(
+                f"stage {self.name!r}: launcher {self.launcher!r}; "
+                f"use one of {', '.join(get_args(Launcher))}"
+            )
 
     def config_names(self) -> list[str]:
         """Names of the configs in `config_dir` (sorted; empty without a folder)."""
@@ -347,6 +357,7 @@ class RecipeApp(typer.Typer):
         inputs: Sequence[ArtifactInput] = (),
         examples: Sequence[str] = (),
         config_class: type | None = None,
+        launcher: Launcher = "task",
         panel: str | None = None,
     ) -> Stage:
         """Declare a stage command `name` and return its `Stage`.
@@ -361,6 +372,7 @@ class RecipeApp(typer.Typer):
             inputs: Artifact inputs the stage expects.
             examples: Example command lines shown in help.
             config_class: Dataclass the resolved config must validate into.
+            launcher: `task` (one process, the default), `torchrun` or `ray`.
             panel: Help panel to list the stage under in its group's help.
         """
         spec = Stage(
@@ -373,6 +385,7 @@ class RecipeApp(typer.Typer):
             inputs=tuple(inputs),
             examples=tuple(examples),
             config_class=config_class,
+            launcher=launcher,
         )
         self.command(name, cls=StageCommand, help=help, rich_help_panel=panel)(
             _stage_callback(spec)

@@ -31,6 +31,17 @@ _HEADER = """# `nemotron` command reference
 
 Options marked "run options" are accepted on a stage and on any recipe group above it;
 `KEY=VALUE` overrides may appear anywhere after the stage name.
+
+Every stage job, alone or as a `pipe` step, is planned the same way before anything runs: the
+config is composed (`-c`, `defaults:`, overrides); each declared artifact input must exist and be
+of the declared type (a `ModelArtifact` given as an `SFTDataArtifact` input is refused); each
+`art://NAME:latest` (or alias) input is pinned to the exact `art://NAME:vN` checked, as an override
+after yours, so the job reads that version even if `latest` moves before it starts; the config is
+validated; the composed config is shipped with the job (its `--config` is the job-side copy); the
+resolved config is recorded with the job; the job starts with the stage's launcher (data prep: one
+task; Megatron-Bridge stages: torchrun over nodes x GPUs; RL: Ray on a `ray = true` Slurm
+profile). `--dry-run` shows the whole plan even when an input is not published yet, with one
+`warning:` line per such input; a real run refuses it.
 """
 
 

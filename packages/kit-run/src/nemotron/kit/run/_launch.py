@@ -27,6 +27,7 @@ from nemotron.kit.run._executors import (
 from nemotron.kit.run._hosts import tunnel_record
 from nemotron.kit.run._job import Job, LogFollower, get_job
 from nemotron.kit.run._jobcode import prepare_job_code, upload_job_code
+from nemotron.kit.run._launchers import Launcher, for_launcher
 from nemotron.kit.run._paths import jobs_dir
 from nemotron.kit.run._profiles import (
     PROFILE_TYPES,
@@ -151,6 +152,7 @@ def launch(
     check: bool = True,
     echo: Callable[[str], Any] | None = print,
     array: str | None = None,
+    launcher: Launcher | None = None,
 ) -> Job:
     """Run `script_or_module` with `args` and `env` on `profile`.
 
@@ -175,11 +177,14 @@ def launch(
         array: Slurm only: submit a job array (sbatch `--array`, e.g. `0-3`); each task sees
             `SLURM_ARRAY_TASK_ID`, `status()` is the array's as a whole, `afterok` on it waits
             for every task.
+        launcher: How the job's processes start, as the caller's program needs: `task` (one
+            process), `torchrun` (nodes x GPUs) or `ray`; None keeps the profile's
+            `launcher`/`ray` keys. See `nemotron.kit.run._launchers`.
 
     Returns:
         The `Job`; its record is under `.nemotron/jobs/<id>/`.
     """
-    prof = resolve_profile(profile, env_file)
+    prof = for_launcher(resolve_profile(profile, env_file), launcher)
     kind = _KIND[type(prof)]
     if array is not None and not isinstance(prof, SlurmProfile):
         raise ExecutorError(f"profile {prof.name!r}: a job array needs a Slurm profile")
@@ -328,7 +333,7 @@ def _submit(
             filter(None, [source_line(secret_file), executor.setup_lines])
         )
     if isinstance(prof, SlurmProfile) and deps:
-        executor.dependencies = [d.record.handle for d in deps if d.record.handle]
+        executor.dependencies = [_dependency_handle(d) for d in deps]
         executor.dependency_type = "afterok"
     if array is not None:
         executor.array = array
@@ -414,6 +419,13 @@ def _submit(
             exp.__exit__(None, None, None)
         return job
     return _attach(job, exp, nemo_log, secret_env, check=check, echo=echo)
+
+
+def _dependency_handle(dep: Job) -> str:
+    """The Slurm handle `afterok` names; a dry-run job's stands for the id sbatch would give."""
+    if dep.record.handle:
+        return dep.record.handle
+    return f"slurm_tunnel://nemo_run/<{dep.record.name}>"
 
 
 def _ship(job: Job, nr_job: Any, files: Sequence[JobFile]) -> None:

@@ -11,6 +11,7 @@
     │       └── JobNotFoundError           no job record with that id
     └── RunError
         ├── JobFailedError                 a job ended in failure (exit code + log tail)
+        ├── ChainStepFailedError           a step of a JobChain did not succeed (later ones cancelled)
         └── ExecutorError                  NeMo-Run could not build or submit
 
 `str(err)` is one line naming the file, profile or key and what fixes it.
@@ -23,6 +24,7 @@ from pathlib import Path
 from nemotron.kit.artifacts.errors import RunError, UserError
 
 __all__ = [
+    "ChainStepFailedError",
     "EnvFileError",
     "ExecutorError",
     "JobFailedError",
@@ -133,6 +135,23 @@ class JobFailedError(RunError):
         code = f" (exit code {exit_code})" if exit_code is not None else ""
         last = log_tail.strip().splitlines()[-1] if log_tail.strip() else "no log output"
         super().__init__(f"job {job_id} {state}{code}: {last}")
+
+
+class ChainStepFailedError(RunError):
+    """A step of a `JobChain` did not succeed; the steps after it were cancelled."""
+
+    def __init__(
+        self, step: str, job_id: str, state: str, logs: list[str], cancelled: list[str]
+    ) -> None:
+        self.step = step
+        self.job_id = job_id
+        self.state = state
+        self.logs = logs
+        self.cancelled = cancelled
+        after = f"; cancelled {', '.join(cancelled)}" if cancelled else ""
+        super().__init__(
+            f"step {step!r} (job {job_id}) ended {state}{after}; logs: {', '.join(logs)}"
+        )
 
 
 class ExecutorError(RunError):

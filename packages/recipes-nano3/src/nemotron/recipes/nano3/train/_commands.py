@@ -84,6 +84,7 @@ def register_training(app: RecipeApp, prep: RecipeApp) -> None:
             config_dir=CONFIGS / name,
             inputs=inputs,
             config_class=StageConfig,
+            launcher="ray" if name == "rl" else "torchrun",
             examples=(
                 f"nemotron nano3 {name} -c tiny --dry-run",
                 f"nemotron nano3 {name} --run cluster",
@@ -129,7 +130,7 @@ def _pipe_command(app: RecipeApp, prep: RecipeApp) -> Any:
         order = [(f"data-prep-{n}", prep.stages[n], no_pins) for n in ("pretrain", "sft", "rl")]
         training = PIPE_UNTIL[1 : PIPE_UNTIL.index(until) + 1]
         order += [(n, app.stages[n], _PIPE_PINS[n]) for n in training]
-        steps = plan_pipe(order, config)
+        steps = plan_pipe(order, config, profile=run or batch, dry_run=dry_run)
         jobs = run_pipe(
             steps, run or batch, dry_run=dry_run, detach=batch is not None, echo=typer.echo
         )

@@ -3,9 +3,12 @@
 Every step runs through `_pipe_step`, which points a per-pipe alias (`pipe-<id>`) at the
 artifact versions the step published; the next steps read `art://<name>:pipe-<id>` instead of
 `:latest`, so each consumes exactly what the previous step produced even if another run publishes
-the same names meanwhile. On Slurm all steps are submitted at once, each `afterok` the one before;
+the same names meanwhile. Every other input is checked and pinned to its `vN` by kit-cli's stage
+planner, as for a single stage, and each job gets its composed config shipped with it. The steps
+are a kit-run `JobChain`: on Slurm all are submitted at once, each `afterok` the one before;
 attached, the pipe follows them in order and a failed step stops the chain (the later jobs are
-cancelled) with an error naming the step and its logs.
+cancelled) with an error naming the step and its logs. Each stage's declared launcher holds:
+a data prep is one task, whatever the profile's size.
 """
 
 from __future__ import annotations
@@ -27,41 +30,52 @@ STEP_MODULE = "nemotron.recipes.nano3.train._pipe_step"
 
 @dataclass(frozen=True)
 class PipeStep:
-    """One stage of the pipe and the command line its job runs."""
+    """One stage of the pipe, planned by kit-cli's stage planner (inputs checked and pinned)."""
 
     name: str
-    module: str
-    config_file: Path
-    overrides: tuple[str, ...]
+    plan: Any
+    """The kit-cli `StagePlan` (composed config, pinned inputs, resolved config, launcher)."""
     alias: str
     publishes: str | None = None
     """Name of the artifact the step publishes (from its config), when the config names one."""
 
-    def args(self) -> list[str]:
-        """Arguments of the `_pipe_step` module for this step."""
-        return [
-            "--alias",
-            self.alias,
-            "--",
-            self.module,
-            "--config",
-            str(self.config_file),
-            *self.overrides,
-        ]
+    @property
+    def overrides(self) -> tuple[str, ...]:
+        """What the job gets after `--config`: the pipe's alias pins, then the planner's."""
+        return tuple(self.plan.overrides)
+
+    def launch_kwargs(self) -> dict[str, Any]:
+        """kit-run `launch` arguments: the stage module wrapped by `_pipe_step`."""
+        kwargs = self.plan.launch_kwargs(f"nano3-pipe-{self.name}")
+        module = kwargs.pop("script_or_module")
+        kwargs["args"] = ["--alias", self.alias, "--", module, *kwargs["args"]]
+        return kwargs
+
+    def describe(self) -> str:
+        """The stage command line, its shipped config shown by the file it was composed from."""
+        return shlex.join(
+            [self.plan.stage.module, "--config", str(self.plan.config_file), *self.overrides]
+        )
 
 
 def plan_pipe(
     stages: Sequence[tuple[str, Any, Sequence[str]]],
     config: str | None,
     pipe_id: str | None = None,
+    *,
+    profile: str | None = None,
+    dry_run: bool = False,
 ) -> list[PipeStep]:
-    """The steps of one pipe run.
+    """The steps of one pipe run, each through kit-cli's stage planner.
 
     Args:
         stages: (step name, kit-cli `Stage`, config keys pinned to the pipe alias) in run order.
         config: Config name (or path) used for every stage (`tiny`, `default`, ...).
         pipe_id: Id of this pipe run (default: a new one).
+        profile: env.toml profile the steps run on (None: here).
+        dry_run: Plan for a dry run (unpublished inputs warn instead of failing).
     """
+    from nemotron.kit.cli import StageOptions, plan_stage
     from nemotron.kit.config import load_config
 
     alias = f"pipe-{pipe_id or uuid.uuid4().hex[:8]}"
@@ -70,8 +84,12 @@ def plan_pipe(
         config_file = stage.resolve_config(config)
         cfg = load_config(config_file)
         overrides = tuple(f"{key}={_pin(cfg, key, alias, config_file)}" for key in pinned)
-        publishes = _published_name(cfg)
-        steps.append(PipeStep(name, stage.module, config_file, overrides, alias, publishes))
+        options = StageOptions(
+            config=str(config_file), run=profile, dry_run=dry_run, overrides=overrides
+        )
+        pending = {key: f"published by an earlier step of this pipe ({alias})" for key in pinned}
+        plan = plan_stage(stage, options, pending=pending)
+        steps.append(PipeStep(name, plan, alias, _published_name(cfg)))
     return steps
 
 
@@ -114,64 +132,37 @@ def run_pipe(
     detach: bool = False,
     echo: Callable[[str], Any] = print,
 ) -> list[Any]:
-    """Launch the steps (dry run: render them); returns the kit-run jobs."""
-    from nemotron.kit.run import launch
+    """Launch the steps as a kit-run `JobChain` (dry run: render them); returns the jobs.
+
+    Raises:
+        StageFailedError: attached, a step did not succeed (the later steps were cancelled).
+    """
+    from nemotron.kit.cli import print_warnings
+    from nemotron.kit.run import JobChain
+    from nemotron.kit.run.errors import ChainStepFailedError
 
     echo(
         f"# nano3 pipe: {len(steps)} steps on profile {profile or 'local'!r}, "
         f"artifacts pinned with alias {steps[0].alias if steps else '-'}"
     )
-    jobs: list[Any] = []
-    submit_all = not dry_run and _is_slurm(profile)
-    for index, step in enumerate(steps):
-        after = steps[index - 1].name if index else None
-        echo(
-            f"## step {index + 1}/{len(steps)}: {step.name}"
-            + (f" (afterok {after})" if after else "")
-        )
-        echo(f"#  {shlex.join([step.module, '--config', str(step.config_file), *step.overrides])}")
-        job = launch(
-            STEP_MODULE,
-            step.args(),
-            profile=profile or "local",
-            name=f"nano3-pipe-{step.name}",
-            depends_on=jobs[-1:] if submit_all else (),
-            detach=submit_all,
-            dry_run=dry_run,
-            check=False,
-            echo=None if dry_run or submit_all else echo,
-        )
-        jobs.append(job)
-        if dry_run:
-            echo((job.rendered or shlex.join(job.record.command)).rstrip())
-        elif submit_all:
-            echo(f"#  submitted {job.id}")
-        else:
-            _stop_if_failed(step, job, [])
-    if submit_all and not detach:
-        for step, job in zip(steps, jobs, strict=True):
-            job.wait()
-            _stop_if_failed(step, job, jobs)
-    return jobs
-
-
-def _stop_if_failed(step: PipeStep, job: Any, jobs: Sequence[Any]) -> None:
-    state = job.status()
-    if state == "SUCCEEDED":
-        return
-    for later in jobs:
-        if later.status() not in ("SUCCEEDED", "FAILED", "CANCELLED"):
-            later.cancel()
-    logs = ", ".join(str(p) for p in job.log_files()) or str(job.folder)
-    raise StageFailedError(step.name, state, logs)
-
-
-def _is_slurm(profile: str | None) -> bool:
-    if not profile or profile == "local":
-        return False
-    from nemotron.kit.run import SlurmProfile, load_env_profile
-
-    return isinstance(load_env_profile(profile), SlurmProfile)
+    chain = JobChain(profile, detach=detach, dry_run=dry_run, echo=echo)
+    try:
+        for index, step in enumerate(steps):
+            after = steps[index - 1].name if index else None
+            echo(
+                f"## step {index + 1}/{len(steps)}: {step.name}"
+                + (f" (afterok {after})" if after else "")
+            )
+            echo(f"#  {step.describe()}")
+            print_warnings(step.plan)
+            job = chain.submit(step.name, STEP_MODULE, **step.launch_kwargs())
+            if chain.scheduled and not dry_run:
+                echo(f"#  submitted {job.id} (Slurm job {job.record.backend_id})")
+        if not detach:
+            chain.follow()
+    except ChainStepFailedError as err:
+        raise StageFailedError(err.step, err.state, ", ".join(err.logs)) from err
+    return chain.jobs
 
 
 def pipe_outputs(alias: str) -> list[Any]:
