@@ -144,6 +144,7 @@ def test_stage_input_check_reads_bare_refs_and_checks_the_type(
     ok = cli("demo", "train", "-c", "tiny", "-d", "data=demo-data:v1")
     assert ok.code == 0, ok.err
     wrong = _one_error_line(cli("demo", "train", "-c", "tiny", "-d", "data=demo-model:v1"))
-    assert "input data='demo-model:v1'" in wrong and "not a 'SplitJsonlDataArtifact'" in wrong
-    missing = _one_error_line(cli("demo", "train", "-c", "tiny", "-d", "data=./nowhere"))
-    assert "no such file or folder" in missing
+    assert "input data='demo-model:v1'" in wrong
+    assert "is a ModelArtifact, expected SplitJsonlDataArtifact" in wrong
+    missing = _one_error_line(cli("demo", "train", "-c", "tiny", "data=./nowhere"))
+    assert "no such file or folder" in missing  # a dry run warns instead (test_planner.py)

@@ -33,8 +33,9 @@ def _project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project folder with a Slurm profile `cluster`, as the working directory."""
     project = tmp_path / "proj"
     project.mkdir()
-    (project / "env.toml").write_text(
+    (project / "env.toml").write_text(  # two tasks per node allowed; each array task runs one
         '[cluster]\nexecutor = "slurm"\naccount = "root"\npartition = "debug"\ntime = "00:05:00"\n'
+        "ntasks_per_node = 2\n"
     )
     monkeypatch.chdir(project)
     monkeypatch.setenv("NEMOTRON_ENV_FILE", str(project / "env.toml"))
@@ -72,11 +73,16 @@ def test_dry_run_prints_the_array_and_the_merge_job(
     assert "#SBATCH --job-name=nemotron.nano3-data-prep-pretrain-shards" in array
     assert "run.array_role=task" in array
     assert "--array" not in merge and "run.array_role=merge" in merge
-    config = tmp_path / "out/.work/slurm-array/pretrain.yaml"
-    assert f"--config {config}" in array
-    assert "array_tasks: 2" in config.read_text()
-    states = [json.loads(p.read_text())["state"] for p in project.glob(".nemotron/jobs/*/job.json")]
-    assert states == ["DRY_RUN", "DRY_RUN"]  # nothing submitted
+    assert "#SBATCH --dependency='afterok:<nano3-data-prep-pretrain-shards>'" in merge
+    assert "#SBATCH --ntasks-per-node=1" in array and "#SBATCH --nodes=1" in array
+    # The config is shipped with each job (its job-side copy), not left in the output folder.
+    assert not (tmp_path / "out").exists()
+    records = [json.loads(p.read_text()) for p in project.glob(".nemotron/jobs/*/job.json")]
+    assert [r["state"] for r in records] == ["DRY_RUN", "DRY_RUN"]  # nothing submitted
+    for record in records:
+        [(job_side, copy)] = record["files"].items()
+        assert f"--config {job_side}" in (array if record["name"].endswith("shards") else merge)
+        assert "array_tasks: 2" in Path(copy).read_text()
 
 
 def test_without_a_profile_the_error_names_the_key(

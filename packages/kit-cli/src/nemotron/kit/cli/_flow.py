@@ -140,6 +140,7 @@ def _check_input(item: ArtifactInput, cfg: Any, pending: Mapping[str, str]) -> P
 
     from nemotron.kit.artifacts import (
         ArtifactNotFoundError,
+        ArtifactTypeError,
         InvalidURIError,
         VersionNotFoundError,
         parse_ref,
@@ -179,6 +180,9 @@ def _check_input(item: ArtifactInput, cfg: Any, pending: Mapping[str, str]) -> P
         return PlannedInput(item.key, value, problem=missing(reason))
     except VersionNotFoundError as err:
         return PlannedInput(item.key, value, problem=missing(str(err)))
+    except ArtifactTypeError as err:
+        reason = f"{err.source} is a {err.found}, expected {err.expected}"
+        raise MissingInputError(item.key, value, item.type, reason, fix) from err
     except UserError as err:  # of another type, corrupt: no later run can fix it
         raise MissingInputError(item.key, value, item.type, str(err), fix) from err
     if uri.name is None or artifact.version is None:

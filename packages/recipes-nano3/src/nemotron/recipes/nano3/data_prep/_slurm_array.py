@@ -1,8 +1,9 @@
 """`run.engine=slurm-array`: the shard plan as one Slurm job array plus a merge job, via kit-run.
 
-The stage script, run where sbatch works for `run.profile`, submits two jobs running the same
-stage with the same config (saved with absolute paths beside the ledger, in the output folder,
-which the cluster's nodes must share):
+The stage script, run where sbatch works for `run.profile`, submits two jobs, a kit-run `JobChain`,
+running the same stage with the same config (output and local input paths made absolute: the
+output folder, which holds the ledger, must be shared by the cluster's nodes), shipped with each
+job:
 
 1. `<stage>-shards`, an array of `run.array_tasks` tasks (`run.array_role=task`): task `t` runs
    the shards at plan positions `p % N == t` (on the local pool of its node) and records each
@@ -11,25 +12,23 @@ which the cluster's nodes must share):
    ledger, so the local engine only joins them, in plan order, and publishes the artifact. The
    bytes are those of a local run.
 
-The submitter then follows the merge job (`run.detach=true` returns at once) and cancels it
-when a task of the array fails; `--dry-run` prints both sbatch scripts and submits nothing.
+The submitter then follows the chain (`run.detach=true` returns at once): when a task of the
+array fails the merge job is cancelled; `--dry-run` prints both sbatch scripts (the merge's with
+`--dependency=afterok:<array job>`) and submits nothing.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import time
 from pathlib import Path
 from typing import Any
 
-from nemotron.recipes.nano3.data_prep._common import work_dir
 from nemotron.recipes.nano3.data_prep._config import asset_path
 from nemotron.recipes.nano3.data_prep._sources import Shard
 from nemotron.recipes.nano3.data_prep.errors import ArrayJobFailedError, DataPrepConfigError
 
 ROLES = ("", "task", "merge")
-_POLL_S = 1.0
 
 
 class ArrayTaskDone(Exception):
@@ -87,11 +86,15 @@ def _job_config(cfg: Any) -> dict[str, Any]:
 def submit_array(stage: str, cfg: Any, *, dry_run: bool = False) -> Any:
     """Submit the array and its merge job for `stage` (`pretrain`, `sft`, `rl`) with `cfg`.
 
+    Both jobs are one kit-run `JobChain` (the merge `afterok` the array), each array task and
+    the merge one process (launcher `task`), each with the config shipped with it.
+
     Returns the merge job's `Job` (None for a dry run); waits for it unless `run.detach`.
     """
     from omegaconf import OmegaConf
 
-    from nemotron.kit.run import launch
+    from nemotron.kit.run import JobChain, JobFile
+    from nemotron.kit.run.errors import ChainStepFailedError
 
     run = cfg.run
     check_array_config(run)
@@ -100,37 +103,28 @@ def submit_array(stage: str, cfg: Any, *, dry_run: bool = False) -> Any:
             "run.profile",
             "engine=slurm-array needs the env.toml profile to submit to, e.g. run.profile=my-cluster",
         )
-    data = _job_config(cfg)
-    folder = work_dir(Path(data["output_dir"]), "slurm-array")
-    folder.mkdir(parents=True, exist_ok=True)
-    config = folder / f"{stage}.yaml"
-    config.write_text(OmegaConf.to_yaml(OmegaConf.create(data)))
+    config = JobFile(f"{stage}.yaml", OmegaConf.to_yaml(OmegaConf.create(_job_config(cfg))))
     module = f"nemotron.recipes.nano3.data_prep.{stage}"
     name = f"nano3-data-prep-{stage}"
-    echo = print if dry_run else None
+    chain = JobChain(run.profile, dry_run=dry_run, echo=print if dry_run else None)
     if dry_run:
         print(f"# job array {name}-shards: {run.array_tasks} tasks on profile {run.profile!r}")
-    shards = launch(
+    shards = chain.submit(
+        "shards",
         module,
-        ["--config", str(config), "run.array_role=task"],
-        profile=run.profile,
+        ["--config", config, "run.array_role=task"],
         name=f"{name}-shards",
-        detach=True,
-        dry_run=dry_run,
         array=f"0-{run.array_tasks - 1}",
-        echo=echo,
+        launcher="task",
     )
     if dry_run:
         print(f"# merge job {name}-merge (afterok on the array: joins the shards, publishes)")
-    merge = launch(
+    merge = chain.submit(
+        "merge",
         module,
-        ["--config", str(config), "run.array_role=merge"],
-        profile=run.profile,
+        ["--config", config, "run.array_role=merge"],
         name=f"{name}-merge",
-        depends_on=[shards],
-        detach=True,
-        dry_run=dry_run,
-        echo=echo,
+        launcher="task",
     )
     if dry_run:
         return None
@@ -139,18 +133,9 @@ def submit_array(stage: str, cfg: Any, *, dry_run: bool = False) -> Any:
         f"job {shards.id}) -> merge {merge.record.backend_id} (afterok, job {merge.id})"
     )
     if not run.detach:
-        _follow(shards, merge)
+        try:
+            chain.follow()
+        except ChainStepFailedError as err:
+            failed = shards if err.step == "shards" else merge
+            raise ArrayJobFailedError(failed.id, failed.state, failed.logs(tail=20)) from err
     return merge
-
-
-def _follow(shards: Any, merge: Any) -> None:
-    """Wait for the merge job; cancel it when the array fails (its `afterok` never holds)."""
-    while (state := merge.status()) not in ("SUCCEEDED", "FAILED", "CANCELLED"):
-        if shards.status() in ("FAILED", "CANCELLED"):
-            merge.cancel()
-            raise ArrayJobFailedError(shards.id, shards.state, shards.logs(tail=20))
-        time.sleep(_POLL_S)
-    shards_state = shards.status()  # the array's record may still say RUNNING
-    if state != "SUCCEEDED":
-        failed = merge if shards_state == "SUCCEEDED" else shards
-        raise ArrayJobFailedError(failed.id, failed.state, failed.logs(tail=20))
