@@ -254,3 +254,14 @@ def test_edits_keep_comments(write_env) -> None:
     assert "# clusters we use" in text and "# the one we use" in text
     again = load_env()
     assert again.profile("cluster").nodes == 8 and "new" in again.profile_names
+
+
+def test_local_exists_without_env_toml_and_beside_other_profiles(project: Path, write_env) -> None:
+    assert load_env_profile("local") == LocalProfile(name="local")
+    assert load_env().default_profile == "local"
+    write_env('[cli]\ndefault_profile = "local"\n\n[gpu]\nexecutor = "local"\nextends = "local"\n')
+    assert load_env_profile("local") == LocalProfile(name="local")
+    assert load_env_profile("gpu").name == "gpu"
+    assert check_env() == []  # `local` is a valid default without a [local] table
+    write_env('[local]\nntasks_per_node = 2\n')
+    assert load_env_profile("local").ntasks_per_node == 2

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
         SplitJsonlDataArtifact,
         registered_types,
     )
-    from nemotron.kit.artifacts._names import ArtURI, parse_ref, parse_uri
+    from nemotron.kit.artifacts._names import ArtURI, check_name, parse_ref, parse_uri
     from nemotron.kit.artifacts._records import ArtifactRef, InputDatasetInfo, InputRef, RunInfo
     from nemotron.kit.artifacts._registry import (
         Registry,
@@ -76,6 +76,7 @@ _LAZY = {
     "ArtURI": "_names",
     "parse_uri": "_names",
     "parse_ref": "_names",
+    "check_name": "_names",
     "ArtifactRef": "_records",
     "InputDatasetInfo": "_records",
     "InputRef": "_records",
@@ -131,6 +132,7 @@ __all__ = [
     "VersionInUseError",
     "VersionNotFoundError",
     "check_files",
+    "check_name",
     "compute_digest",
     "current_run",
     "default_root",

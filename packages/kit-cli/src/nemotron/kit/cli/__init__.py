@@ -10,6 +10,7 @@ Recipes declare their commands with `RecipeApp` (see the package README):
 from typing import TYPE_CHECKING, Any
 
 from nemotron.kit.cli._app import app, main, run_cli
+from nemotron.kit.cli._profiles import chosen_profile
 
 if TYPE_CHECKING:
     from nemotron.kit.cli._flow import StagePlan, plan_stage, print_warnings
@@ -22,6 +23,7 @@ __all__ = [
     "StageOptions",
     "StagePlan",
     "app",
+    "chosen_profile",
     "main",
     "plan_stage",
     "print_warnings",

@@ -20,6 +20,7 @@ from nemotron.kit.artifacts.errors import NemotronError
 from nemotron.kit.cli._admin_artifacts import artifacts_app
 from nemotron.kit.cli._admin_env import env_app
 from nemotron.kit.cli._admin_jobs import jobs_app
+from nemotron.kit.cli._profiles import given_default_profile
 from nemotron.kit.cli._root import RootGroup
 
 __all__ = ["app", "main", "run_cli"]
@@ -96,8 +97,9 @@ def _usage_error_line(err: click_exceptions.UsageError) -> str:
 def run_cli(argv: Sequence[str] | None = None) -> int:
     """Run the app on `argv` (default `sys.argv[1:]`) and return the exit code."""
     command = typer.main.get_command(app)
+    args = given_default_profile(sys.argv[1:] if argv is None else argv)
     try:
-        result = command.main(args=argv, prog_name="nemotron", standalone_mode=False)
+        result = command.main(args=args, prog_name="nemotron", standalone_mode=False)
     except click_exceptions.NoArgsIsHelpError as err:
         assert err.ctx is not None
         typer.echo(err.ctx.get_help(), nl=False)

@@ -72,7 +72,7 @@ class StagePlan:
 
     @property
     def profile_name(self) -> str:
-        return self.options.profile or "local"
+        return self.profile.name if self.profile is not None else "local"
 
     @property
     def pins(self) -> tuple[str, ...]:
@@ -235,9 +235,10 @@ def plan_stage(
     config_file = stage.resolve_config(options.config)
     profile = None
     if options.profile:  # where it runs is checked before what it reads
+        from nemotron.kit.cli._profiles import chosen_profile
         from nemotron.kit.run import load_env_profile, registry_root
 
-        profile = load_env_profile(options.profile)
+        profile = load_env_profile(chosen_profile(options.profile))
         root = registry_root(profile)
         if root is not None:  # the profile's jobs publish there: inputs and results are there
             from nemotron.kit.artifacts import set_registry

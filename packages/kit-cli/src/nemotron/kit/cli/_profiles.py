@@ -1,8 +1,46 @@
-"""env.toml profiles as the CLI shows them (help panels, completion); never raises."""
+"""env.toml profiles as the CLI shows and picks them: help panels and completion (which never
+raise), and `--run`/`--batch` given without a name (`[cli] default_profile`)."""
 
 from __future__ import annotations
 
-__all__ = ["profile_names", "profile_rows"]
+from collections.abc import Sequence
+
+__all__ = [
+    "DEFAULT_PROFILE",
+    "chosen_profile",
+    "given_default_profile",
+    "profile_names",
+    "profile_rows",
+]
+
+DEFAULT_PROFILE = "(default)"
+"""`--run`/`--batch` given without a name: env.toml's `[cli] default_profile`, else `local`."""
+_PROFILE_OPTIONS = ("-r", "--run", "-b", "--batch")
+
+
+def given_default_profile(argv: Sequence[str]) -> list[str]:
+    """`argv` with DEFAULT_PROFILE after each `--run`/`--batch` given without a name.
+
+    The option has no name when it ends the line or the next word is an option (`-c`) or an
+    override (`lr=1`); any other word is the profile's name.
+    """
+    out: list[str] = []
+    for index, arg in enumerate(argv):
+        out.append(arg)
+        if arg in _PROFILE_OPTIONS:
+            following = argv[index + 1] if index + 1 < len(argv) else None
+            if following is None or following.startswith("-") or "=" in following:
+                out.append(DEFAULT_PROFILE)
+    return out
+
+
+def chosen_profile(value: str) -> str:
+    """The profile a `--run`/`--batch` value names (DEFAULT_PROFILE: the env.toml default)."""
+    if value != DEFAULT_PROFILE:
+        return value
+    from nemotron.kit.run import load_env
+
+    return load_env().default_profile
 
 
 def profile_names() -> list[str]:

@@ -208,7 +208,7 @@ RunOpt = Annotated[
         "-r",
         "--run",
         metavar="PROFILE",
-        help="Submit to this env.toml profile and stay attached: stream logs, exit with the job's status.",
+        help="Submit to this env.toml profile (alone: [cli] default_profile, else local) and stay attached: stream logs, exit with the job's status.",
         autocompletion=_complete_profile,
         rich_help_panel=_PANEL,
         show_default=False,
@@ -220,7 +220,7 @@ BatchOpt = Annotated[
         "-b",
         "--batch",
         metavar="PROFILE",
-        help="Submit to this env.toml profile detached: print the job id and how to follow it.",
+        help="Submit to this env.toml profile (alone: [cli] default_profile, else local) detached: print the job id and how to follow it.",
         autocompletion=_complete_profile,
         rich_help_panel=_PANEL,
         show_default=False,
@@ -231,7 +231,7 @@ DryRunOpt = Annotated[
     typer.Option(
         "-d",
         "--dry-run",
-        help="Print the resolved config and exactly what would run; execute nothing.",
+        help="Print the plan (resolved config, inputs pinned to vN, what would run; unpublished inputs as warnings); execute nothing.",
         rich_help_panel=_PANEL,
     ),
 ]

@@ -41,6 +41,8 @@ from nemotron.kit.run.errors import (
 )
 
 S = TypeVar("S", bound=msgspec.Struct)
+LOCAL = "local"
+"""The profile that always exists (this machine), with or without a `[local]` table."""
 _MSGSPEC_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
 
 
@@ -68,6 +70,11 @@ class EnvFile:
     def profile_names(self) -> list[str]:
         """Names of the profile tables, in file order."""
         return [k for k, v in self.document.items() if k not in SPECIAL_TABLES and _is_table(v)]
+
+    @property
+    def default_profile(self) -> str:
+        """The profile `--run`/`--batch` without a name use: `[cli] default_profile`, else local."""
+        return self.cli.default_profile or LOCAL
 
     @property
     def wandb(self) -> WandbSettings:
@@ -155,7 +162,7 @@ class EnvFile:
         default = (
             self.cli.default_profile if not any(p.profile == "cli" for p in problems) else None
         )
-        if default and default not in self.profile_names:
+        if default and default not in [*self.profile_names, LOCAL]:
             problems.append(
                 EnvProblem(
                     "cli",
@@ -167,6 +174,8 @@ class EnvFile:
 
     # ------------------------------------------------------------------ internals
     def _table(self, name: str) -> dict[str, Any]:
+        if name == LOCAL and name not in self.document:
+            return {}  # `local` exists without a table: this machine, every default
         if name not in self.document or not _is_table(self.document[name]):
             raise ProfileNotFoundError(name, self.profile_names, self.path, self.searched)
         return self.document[name].unwrap()

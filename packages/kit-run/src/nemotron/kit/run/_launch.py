@@ -66,10 +66,7 @@ def resolve_profile(
     if isinstance(profile, BaseProfile):
         return profile  # type: ignore[return-value]
     env = load_env(env_file)
-    name = profile or env.cli.default_profile or "local"
-    if name == "local" and "local" not in env.profile_names:
-        return LocalProfile(name="local")
-    return env.profile(name)
+    return env.profile(profile or env.default_profile)
 
 
 def _command(profile: BaseProfile, target: str, args: Sequence[str]) -> tuple[list[str], bool, str]:

@@ -127,7 +127,7 @@ class CommonConfig:
             )
         if not self.artifact_name:
             raise DataPrepConfigError("artifact_name", "is empty; name the artifact to publish")
-        from nemotron.kit.artifacts._names import check_name
+        from nemotron.kit.artifacts import check_name
 
         try:
             check_name(self.artifact_name)

@@ -103,10 +103,12 @@ def _pipe_command(app: RecipeApp, prep: RecipeApp) -> Any:
             typer.Option("-c", "--config", help="Config name for every stage (tiny, default)."),
         ] = None,
         run: Annotated[
-            str | None, typer.Option("-r", "--run", help="Profile; follow the jobs.")
+            str | None,
+            typer.Option("-r", "--run", help="Profile (alone: the default); follow the jobs."),
         ] = None,
         batch: Annotated[
-            str | None, typer.Option("-b", "--batch", help="Profile; submit and return.")
+            str | None,
+            typer.Option("-b", "--batch", help="Profile (alone: the default); submit and return."),
         ] = None,
         dry_run: Annotated[
             bool, typer.Option("-d", "--dry-run", help="Print the plan; run nothing.")
@@ -124,16 +126,17 @@ def _pipe_command(app: RecipeApp, prep: RecipeApp) -> Any:
         At the end prints what the pipe published and its lineage (back to the source
         datasets and tokenizer). `--until data` runs only the data prep stages.
         """
+        from nemotron.kit.cli import chosen_profile
         from nemotron.recipes.nano3.train._pipe import plan_pipe, render_pipe_lineage, run_pipe
 
         no_pins: tuple[str, ...] = ()
         order = [(f"data-prep-{n}", prep.stages[n], no_pins) for n in ("pretrain", "sft", "rl")]
         training = PIPE_UNTIL[1 : PIPE_UNTIL.index(until) + 1]
         order += [(n, app.stages[n], _PIPE_PINS[n]) for n in training]
-        steps = plan_pipe(order, config, profile=run or batch, dry_run=dry_run)
-        jobs = run_pipe(
-            steps, run or batch, dry_run=dry_run, detach=batch is not None, echo=typer.echo
-        )
+        given = run or batch
+        profile = chosen_profile(given) if given else None
+        steps = plan_pipe(order, config, profile=profile, dry_run=dry_run)
+        jobs = run_pipe(steps, profile, dry_run=dry_run, detach=batch is not None, echo=typer.echo)
         if not dry_run and all(job.status() == "SUCCEEDED" for job in jobs):
             typer.echo(render_pipe_lineage(steps[0].alias), nl=False)
             return
