@@ -155,7 +155,7 @@ def test_user_errors_are_one_line_exit_2(cli: Cli, args: list[str], expected: st
 
 def test_unknown_config_lists_available_names(cli: Cli) -> None:
     result = cli("demo", "train", "-c", "huge", "-d")
-    assert "default, prep, tiny" in result.err
+    assert "default, prep, tiny, track" in result.err
 
 
 def test_missing_artifact_names_key_and_producing_stage(cli: Cli) -> None:

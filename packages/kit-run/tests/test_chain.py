@@ -71,9 +71,12 @@ def test_local_chain_stops_at_the_failed_step(script, project: Path, detach: boo
     assert str(err).startswith(f"step 'two' (job {err.job_id}) ended FAILED")
     assert err.logs and all(Path(p).exists() for p in err.logs)
     assert stamp.read_text().split() == ["one", "two"]
-    # attached, the third step is never launched; detached, its waiting worker is cancelled
+    # attached, the third step is never launched; detached, its waiting worker ends without
+    # running it (cancelled by the chain, or failed on its own when it saw the dependency fail)
     states = [job.status() for job in chain.jobs]
-    assert states == (["SUCCEEDED", "FAILED", "CANCELLED"] if detach else ["SUCCEEDED", "FAILED"])
+    assert states[:2] == ["SUCCEEDED", "FAILED"] and len(states) == (3 if detach else 2)
+    if detach:
+        assert states[2] in ("CANCELLED", "FAILED")
 
 
 @pytest.mark.slurm

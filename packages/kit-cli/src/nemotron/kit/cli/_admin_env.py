@@ -68,7 +68,15 @@ def check(env_file: EnvFileOpt = None) -> None:
     from nemotron.kit.run import check_env, load_env
 
     env = load_env(env_file)
-    problems = check_env(env_file)
+    problems: list[object] = list(check_env(env_file))
+    if env.path is not None and env.wandb:  # kit-lineage owns the [wandb] schema
+        from nemotron.kit.lineage import wandb_settings_from
+        from nemotron.kit.lineage.errors import WandbConfigError
+
+        try:
+            wandb_settings_from({"wandb": env.wandb})
+        except WandbConfigError as err:
+            problems.append(f"{env.path}: [wandb] {err.key}: {err}")
     if env.path is None and not problems:
         typer.echo("no env.toml found: nothing to check (stages run here with the local defaults)")
         return

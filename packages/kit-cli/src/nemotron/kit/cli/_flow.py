@@ -69,6 +69,10 @@ class StagePlan:
     resolved: dict[str, Any]
     profile: Any
     inputs: list[PlannedInput] = field(default_factory=list)
+    wandb: dict[str, Any] = field(default_factory=dict)
+    """env.toml's `[wandb]` when the stage's config takes it under `run.wandb` (shipped there)."""
+    env: dict[str, str] = field(default_factory=dict)
+    """Variables for the job (W&B project/entity/mode; its API key, a secret)."""
 
     @property
     def profile_name(self) -> str:
@@ -93,7 +97,7 @@ class StagePlan:
 
     def job_args(self) -> list[Any]:
         """`--config <shipped composed config> OVERRIDES...` as kit-run `launch` args."""
-        return ["--config", _shipped(self.config_file), *self.overrides]
+        return ["--config", _shipped(self.config_file, self.wandb), *self.overrides]
 
     def launch_kwargs(self, name: str) -> dict[str, Any]:
         """What kit-run's `launch` (or a `JobChain` step) needs to run this stage as `name`."""
@@ -106,15 +110,19 @@ class StagePlan:
             "config_source": self.config_file,
             "config_overrides": self.overrides,
             "launcher": stage.launcher,
+            "env": self.env,
         }
 
 
-def shipped_config(config_file: Path) -> tuple[str, list[str]]:
+def shipped_config(
+    config_file: Path, wandb: Mapping[str, Any] | None = None
+) -> tuple[str, list[str]]:
     """The composed config a job gets as YAML text, and the keys whose secrets were masked.
 
     `defaults:` are merged; interpolations stay as written (they resolve on the job side).
     A secret-named key keeps an interpolation (`${oc.env:HF_TOKEN}`: the value travels as an
     environment variable) and has a literal value masked as `***` (kit-artifacts' `redact`).
+    `wandb` (env.toml's `[wandb]`) goes under `run.wandb`, the file's own keys winning.
     """
     import yaml
     from omegaconf import OmegaConf
@@ -124,6 +132,11 @@ def shipped_config(config_file: Path) -> tuple[str, list[str]]:
 
     masked: list[str] = []
     data = OmegaConf.to_container(load_config(config_file), resolve=False)
+    if wandb and isinstance(data, dict):
+        from nemotron.kit.cli._wandb import merged_run_wandb
+
+        run = data.setdefault("run", {})
+        run["wandb"] = merged_run_wandb(wandb, run.get("wandb"))
     header = f"# composed from {config_file.name} by nemotron; secrets masked as ***\n"
     clean = secrets.redact(data, masked=masked)
     return header + yaml.safe_dump(clean, sort_keys=False), masked
@@ -224,6 +237,9 @@ def plan_stage(
         UserError: the first problem found (profile, config, overrides, an input of the wrong
             type, and, unless it is a dry run, an input that does not resolve).
     """
+    from omegaconf import OmegaConf
+
+    from nemotron.kit.cli._wandb import env_table, job_env, merged_run_wandb
     from nemotron.kit.config import (
         apply_hydra_overrides,
         compose,
@@ -245,15 +261,26 @@ def plan_stage(
 
             set_registry(root)
 
+    table = env_table()
+    wandb: dict[str, Any] = {}
+
     def composed(overrides: Sequence[str]) -> Any:
         if stage.config_class is not None:  # what the job's own `cli(Config, ...)` will build
-            return compose(stage.config_class, config_file, list(overrides))
-        cfg = load_config(config_file)
+            cfg = compose(stage.config_class, config_file, [])
+        else:
+            cfg = load_config(config_file)
+        run = OmegaConf.select(cfg, "run")
+        if table and OmegaConf.is_dict(run) and "wandb" in run:  # the stage takes W&B settings
+            wandb.update(table)  # as the shipped config will have it, under the overrides
+            own = OmegaConf.to_container(run, resolve=False)
+            assert isinstance(own, dict)
+            merged = merged_run_wandb(table, own.get("wandb"))
+            OmegaConf.update(cfg, "run.wandb", merged, force_add=True)
         return apply_hydra_overrides(cfg, list(overrides)) if overrides else cfg
 
     cfg = composed(options.overrides)
     inputs = [_check_input(item, cfg, pending or {}) for item in stage.inputs]
-    plan = StagePlan(stage, options, config_file, cfg, {}, profile, inputs)
+    plan = StagePlan(stage, options, config_file, cfg, {}, profile, inputs, wandb)
     unresolved = [i.problem for i in inputs if i.problem is not None]
     if unresolved and not options.dry_run:
         raise unresolved[0]
@@ -266,6 +293,7 @@ def plan_stage(
         check = getattr(typed, "check", None)
         if callable(check):  # the stage's own rules, before anything is launched
             check()
+    plan.env = job_env(table, plan.resolved)
     return plan
 
 
@@ -307,11 +335,11 @@ def _dry_run(plan: StagePlan, command_path: str) -> int:
     return 0
 
 
-def _shipped(config_file: Path) -> Any:
+def _shipped(config_file: Path, wandb: Mapping[str, Any]) -> Any:
     """The composed config as a kit-run `JobFile`: the job reads this copy, never our file."""
     from nemotron.kit.run import JobFile
 
-    text, masked = shipped_config(config_file)
+    text, masked = shipped_config(config_file, wandb)
     for key in masked:
         typer.echo(
             f"warning: {config_file}: {key} holds a secret; the shipped config has *** "

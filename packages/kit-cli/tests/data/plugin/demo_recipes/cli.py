@@ -21,6 +21,14 @@ app.stage(
     examples=["nemotron demo train -c tiny --dry-run", "nemotron demo train --run local lr=0.1"],
 )
 
+app.stage(
+    "track",
+    help="Start a W&B run (env.toml [wandb] merged into run.wandb).",
+    module="demo_recipes.track",
+    config_dir=HERE / "configs",
+    default_config="track",
+)
+
 prep = app.group("data", help="Data stages.").group("prep", help="Data preparation.")
 prep.stage(
     "run",

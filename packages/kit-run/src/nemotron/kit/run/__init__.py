@@ -28,7 +28,6 @@ from nemotron.kit.run._profiles import (
     Profile,
     SkypilotProfile,
     SlurmProfile,
-    WandbSettings,
 )
 from nemotron.kit.run._shared import registry_root
 from nemotron.kit.run._shipping import JobFile
@@ -50,7 +49,6 @@ __all__ = [
     "Profile",
     "SkypilotProfile",
     "SlurmProfile",
-    "WandbSettings",
     "build_executor",
     "check_env",
     "find_env_file",

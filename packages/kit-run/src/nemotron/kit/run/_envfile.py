@@ -21,6 +21,7 @@ from nemotron.kit.run._paths import env_file_search_path, find_env_file
 from nemotron.kit.run._profiles import (
     EXECUTOR_KINDS,
     PROFILE_TYPES,
+    SETTINGS_TABLES,
     SPECIAL_TABLES,
     ArtifactsSettings,
     BaseProfile,
@@ -28,7 +29,6 @@ from nemotron.kit.run._profiles import (
     DGXCloudProfile,
     Profile,
     SlurmProfile,
-    WandbSettings,
     field_names,
 )
 from nemotron.kit.run.errors import (
@@ -77,8 +77,14 @@ class EnvFile:
         return self.cli.default_profile or LOCAL
 
     @property
-    def wandb(self) -> WandbSettings:
-        return self._special("wandb", WandbSettings)
+    def wandb(self) -> dict[str, Any]:
+        """The `[wandb]` table as written (kit-lineage's `wandb_settings_from` validates it)."""
+        data = self.document.get("wandb")
+        if data is None:
+            return {}
+        if not _is_table(data):
+            raise ProfileValueError("wandb", "wandb", self.path, "must be a table")
+        return dict(data.unwrap())
 
     @property
     def artifacts(self) -> ArtifactsSettings:
@@ -154,7 +160,7 @@ class EnvFile:
             except RunConfigError as err:
                 errors = [err]
             problems.extend(EnvProblem(name, getattr(e, "key", None), str(e)) for e in errors)
-        for table, cls in SPECIAL_TABLES.items():
+        for table, cls in SETTINGS_TABLES.items():
             try:
                 self._special(table, cls)
             except RunConfigError as err:

@@ -154,17 +154,6 @@ PROFILE_TYPES: dict[str, type[BaseProfile]] = {
 }
 
 
-class WandbSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """The `[wandb]` table."""
-
-    project: str | None = None
-    entity: str | None = None
-    tags: list[str] = []
-    group: str | None = None
-    notes: str | None = None
-    mode: Literal["online", "offline", "disabled"] | None = None
-
-
 class ArtifactsSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The `[artifacts]` table."""
 
@@ -179,11 +168,14 @@ class CliSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Profile used by `--run`/`--batch` without a name."""
 
 
-SPECIAL_TABLES: dict[str, type[msgspec.Struct]] = {
-    "wandb": WandbSettings,
+SETTINGS_TABLES: dict[str, type[msgspec.Struct]] = {
     "artifacts": ArtifactsSettings,
     "cli": CliSettings,
 }
+FOREIGN_TABLES = ("wandb",)
+"""Settings tables whose schema another package owns: `[wandb]` is kit-lineage's
+(`WandbSettings`); kit-run only keeps them apart from the profiles and hands them over as read."""
+SPECIAL_TABLES = (*SETTINGS_TABLES, *FOREIGN_TABLES)
 
 
 def field_names(cls: type[msgspec.Struct]) -> list[str]:
