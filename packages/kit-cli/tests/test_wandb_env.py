@@ -38,11 +38,11 @@ def test_wandb_table_and_key_reach_the_job(cli: Cli, workdir: Path, source: str)
         netrc = workdir / ".netrc"
         netrc.write_text(f"machine api.wandb.ai\n  login user\n  password {KEY}\n")
         netrc.chmod(0o600)
-    dry = cli("demo", "track", "--dry-run", env=env)
+    dry = cli("demo", "wb", "--dry-run", env=env)
     assert dry.code == 0, dry.err
     for line in ("  wandb:", "    group: demo", "    project: kit-proj", "    entity: kit-team"):
         assert f"\n{line}\n" in dry.out, dry.out
-    result = cli("demo", "track", "run.wandb.entity=other", env=env)
+    result = cli("demo", "wb", "run.wandb.entity=other", env=env)
     assert result.code == 0, (result.out, result.err)
     assert "wandb run project=kit-proj entity=other mode=offline" in result.out
     assert "wandb env kit-proj other" in result.out
@@ -52,7 +52,7 @@ def test_wandb_table_and_key_reach_the_job(cli: Cli, workdir: Path, source: str)
 
 def test_bad_wandb_table_is_one_line_and_env_check_names_it(cli: Cli, workdir: Path) -> None:
     (workdir / "env.toml").write_text('[wandb]\nprojekt = "x"\n')
-    result = cli("demo", "track", "--dry-run")
+    result = cli("demo", "wb", "--dry-run")
     assert result.code == 2
     [line] = result.err.strip().splitlines()
     assert line.startswith("Error: env.toml [wandb]: projekt: unknown W&B setting")

@@ -56,12 +56,17 @@ def api_key(environ: Mapping[str, str] | None = None) -> str | None:
 
 
 def job_env(table: Mapping[str, Any], resolved: Mapping[str, Any]) -> dict[str, str]:
-    """The W&B variables a job needs ({} when W&B is not configured for it)."""
+    """The W&B variables a job needs ({} when W&B is not configured for it, or is configured
+    wrongly in the stage's own config: the job reports that itself, as it would run)."""
     from nemotron.kit.lineage import wandb_settings_from
+    from nemotron.kit.lineage.errors import WandbConfigError
 
     run = resolved.get("run")
     run_wandb = run.get("wandb") if isinstance(run, Mapping) else None
-    settings = wandb_settings_from({"wandb": dict(table), "run": {"wandb": run_wandb}})
+    try:
+        settings = wandb_settings_from({"wandb": dict(table), "run": {"wandb": run_wandb}})
+    except WandbConfigError:
+        return {}
     if settings is None:
         return {}
     variables = {"WANDB_PROJECT": settings.project}

@@ -22,7 +22,7 @@ app.stage(
 )
 
 app.stage(
-    "track",
+    "wb",
     help="Start a W&B run (env.toml [wandb] merged into run.wandb).",
     module="demo_recipes.track",
     config_dir=HERE / "configs",
