@@ -9,7 +9,7 @@ import itertools
 
 import pytest
 
-from .conftest import Project
+from .conftest import SECRET, Project
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slurm, pytest.mark.slow]
 
@@ -38,3 +38,8 @@ def test_pipe_data_steps_chain_afterok_on_the_box(project: Project) -> None:
     for before, after in itertools.pairwise(STEPS):
         assert f"#SBATCH --dependency=afterok:{by_step[before]['backend_id']}" in scripts[after]
         assert by_step[after]["depends_on"] == [by_step[before]["id"]]
+    assert "# lineage" in out  # the laptop prints what the box jobs recorded
+    # each job got its config shipped, not the laptop's path; nothing secret stayed behind
+    box_side = project.box_files(list(by_step.values()))
+    assert project.host_paths_in(box_side) == {}
+    assert [str(p) for p in box_side if SECRET.encode() in p.read_bytes()] == []
