@@ -169,7 +169,10 @@ def test_read_only_registry_is_one_user_error(
 
 @pytest.mark.parametrize(
     ("root", "says"),
-    [("bogus://x/reg", "unknown URL scheme"), ("s3://bucket/reg", "kit-artifacts[remote]")],
+    [
+        ("bogus://x/reg", "unknown URL scheme"),
+        ("s3://bucket/reg", 'pip install "kit-artifacts[remote]" s3fs'),
+    ],
 )
 def test_unusable_roots_are_one_user_error(root: str, says: str) -> None:
     pytest.importorskip("fsspec")

@@ -154,6 +154,14 @@ def _copy_data(src: str, dst: str) -> None:
         shutil.copy2(src, os.path.join(dst, os.path.basename(src)))
 
 
+def _install_hint(message: str) -> str:
+    """The install line for a missing fsspec (the extra) plus the scheme's backend it names."""
+    import re
+
+    backend = re.search(r"[Ii]nstall (\S+) to access", message)
+    return 'pip install "kit-artifacts[remote]"' + (f" {backend[1]}" if backend else "")
+
+
 class FsspecStore:
     """A registry root at an fsspec URL (memory://, s3://, gs://, ...)."""
 
@@ -166,9 +174,7 @@ class FsspecStore:
         try:
             self.fs, path = url_fs(self.url)
         except ImportError as err:  # fsspec, or the backend of this scheme (s3fs, gcsfs, ...)
-            raise RegistryRootError(
-                url, f'{err}; install the remote backends: pip install "kit-artifacts[remote]"'
-            ) from err
+            raise RegistryRootError(url, f"{err}; {_install_hint(str(err))}") from err
         except ValueError as err:  # "Protocol not known: bogus"
             raise RegistryRootError(url, f"unknown URL scheme ({err})") from err
         self.base = path.rstrip("/")
