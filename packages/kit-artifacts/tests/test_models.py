@@ -208,3 +208,22 @@ def test_secret_named_metadata_is_masked(tmp_path: Path) -> None:
         "wandb": {"api_key": "***"},
         "HF_TOKEN": "***",
     }
+
+
+def test_metadata_temp_file_goes_beside_the_folder_never_inside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """metadata.json is written through a temp file in the folder's parent, so a kill during
+    the write can leave nothing temporary inside a published folder."""
+    from nemotron.kit.artifacts import _atomic
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "x.bin").write_bytes(b"1")
+    real = _atomic.write_file_synced
+    temps: list[str] = []
+    monkeypatch.setattr(_atomic, "write_file_synced", lambda p, d: (temps.append(p), real(p, d)))
+    ModelArtifact(path=str(folder), step=1).save(name="m")
+    assert sorted(p.name for p in folder.iterdir()) == ["metadata.json", "x.bin"]
+    beside = [t for t in temps if "metadata.json" in t]
+    assert beside and all(Path(t).parent == tmp_path for t in beside)

@@ -69,8 +69,15 @@ def write_metadata(artifact: Artifact) -> str:
         fs, fpath = url_fs(file)
         fs.pipe_file(fpath, data)  # one object put: readers see old or new content
         return file
-    os.makedirs(os.path.dirname(file), exist_ok=True)
-    write_atomic(file, data)
+    folder = os.path.dirname(file)
+    os.makedirs(folder, exist_ok=True)
+    if os.path.normpath(folder) != os.path.normpath(artifact.path):  # a file artifact
+        write_atomic(file, data)
+        return file
+    try:  # the temp file beside the folder: nothing temporary ever appears inside an artifact
+        write_atomic(file, data, temp_dir=os.path.dirname(folder))
+    except OSError:  # the parent is not writable, or on another file system
+        write_atomic(file, data)
     return file
 
 
