@@ -90,6 +90,24 @@ def publish(artifact: Any, name: str) -> Any:
     return artifact.save(name=name)
 
 
+def split_jsonl_artifact(
+    folder: Path, paths: dict[str, Any], counts: dict[str, int], **fields: Any
+) -> Any:
+    """A SplitJsonlDataArtifact from per-split file paths and record counts (plus `fields`)."""
+    from nemotron.kit.artifacts import SplitJsonlDataArtifact
+
+    return SplitJsonlDataArtifact(
+        path=str(folder),
+        train_path=paths["train"],
+        val_path=paths["val"],
+        test_path=paths["test"],
+        train_count=counts["train"],
+        val_count=counts["val"],
+        test_count=counts["test"],
+        **fields,
+    )
+
+
 def blends_artifact(
     folder: Path,
     blend_path: Path,

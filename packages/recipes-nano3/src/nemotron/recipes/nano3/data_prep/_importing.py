@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nemotron.recipes.nano3.data_prep._common import blends_artifact
+from nemotron.recipes.nano3.data_prep._common import blends_artifact, split_jsonl_artifact
 from nemotron.recipes.nano3.data_prep._indexed import IndexedDataset
 from nemotron.recipes.nano3.data_prep.errors import DataPrepConfigError, InputDataError
 
@@ -111,8 +111,6 @@ def import_sft(path: str | Path, pack_size: int, name: str = "nano3-sft-data") -
 
 def import_rl(path: str | Path, name: str = "nano3-rl-data") -> Any:
     """A folder with `train.jsonl` (and optionally `val.jsonl`, `test.jsonl`, `manifest.json`)."""
-    from nemotron.kit.artifacts import SplitJsonlDataArtifact
-
     folder = _folder(path)
     counts: dict[str, int] = {}
     paths: dict[str, str | None] = {}
@@ -124,14 +122,10 @@ def import_rl(path: str | Path, name: str = "nano3-rl-data") -> Any:
     if paths["train"] is None:
         raise InputDataError(str(folder), 0, "no train.jsonl")
     manifest = folder / "manifest.json"
-    artifact = SplitJsonlDataArtifact(
-        path=str(folder),
-        train_path=paths["train"],
-        val_path=paths["val"],
-        test_path=paths["test"],
-        train_count=counts["train"],
-        val_count=counts["val"],
-        test_count=counts["test"],
+    artifact = split_jsonl_artifact(
+        folder,
+        paths,
+        counts,
         manifest_path=str(manifest) if manifest.is_file() else None,
         metadata={"imported": True},
     )

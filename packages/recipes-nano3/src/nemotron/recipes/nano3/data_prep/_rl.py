@@ -23,6 +23,7 @@ from nemotron.recipes.nano3.data_prep._common import (
     dataset_inputs,
     refuse_empty,
     skipped_text,
+    split_jsonl_artifact,
     sum_stats,
 )
 from nemotron.recipes.nano3.data_prep._config import RLDataConfig
@@ -128,14 +129,10 @@ def run_rl(cfg: RLDataConfig) -> Any:
         writer.write_bytes(
             "manifest.json", (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
         )
-        artifact = SplitJsonlDataArtifact(
-            path=str(folder.final),
-            train_path=paths["train"],
-            val_path=paths["val"],
-            test_path=paths["test"],
-            train_count=counts["train"],
-            val_count=counts["val"],
-            test_count=counts["test"],
+        artifact = split_jsonl_artifact(
+            folder.final,
+            paths,
+            counts,
             manifest_path=str(folder.final / "manifest.json"),
             source_datasets=dataset_inputs(cfg.sources, shards, rows),
             inputs=dataset_inputs(cfg.sources, shards, rows),
