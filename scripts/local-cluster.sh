@@ -26,6 +26,7 @@ BOXUSER=boxuser
 T0=$(date +%s%N); ms() { echo $(( ($(date +%s%N) - T0) / 1000000 )); }
 log() { echo "[local-cluster +$(ms)ms] $*"; }
 die() { echo "[local-cluster] $2" >&2; exit "$1"; }
+. "$(dirname "${BASH_SOURCE[0]}")/apt-ensure.sh"
 [ "$(id -u)" = 0 ] || die 2 "needs root (Slurm, namespaces, sshd)"
 
 # 1. Slurm (real accounting, as the tests' slurm fixture starts it)
@@ -34,17 +35,7 @@ LOCAL_SLURM_ACCOUNTING=${LOCAL_SLURM_ACCOUNTING:-dbd} bash "$HERE/local-slurm.sh
 log "slurm ready"
 
 # 2. packages: debootstrap (images), libslurm-dev + gcc (the plugin), sshd + rsync (login node)
-missing=()
-for p in debootstrap libslurm-dev gcc libc6-dev openssh-server openssh-client rsync; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "apt-get install ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq || die 3 "apt-get update failed"
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-    || die 3 "apt-get install ${missing[*]} failed"
-fi
+apt_ensure debootstrap libslurm-dev gcc libc6-dev openssh-server openssh-client rsync
 
 # 3. the image: built once per recipe (change the recipe -> a new key -> a rebuild)
 SUITE=bookworm MIRROR=http://deb.debian.org/debian INCLUDE=python3,python3-venv

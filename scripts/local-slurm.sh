@@ -15,6 +15,7 @@ case "$ACCT" in dbd|none) ;; *) echo "LOCAL_SLURM_ACCOUNTING must be dbd or none
 T0=$(date +%s%N); ms() { echo $(( ($(date +%s%N) - T0) / 1000000 )); }
 log() { echo "[local-slurm +$(ms)ms] $*"; }
 die() { echo "[local-slurm] $2" >&2; exit "$1"; }
+. "$(dirname "${BASH_SOURCE[0]}")/apt-ensure.sh"
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 wait_for() { local n=$1; shift; for _ in $(seq "$n"); do "$@" && return 0; sleep 0.2; done; return 1; }
 [ "$(id -u)" = 0 ] || die 2 "needs root (starts munged, slurmctld, slurmd)"
@@ -22,15 +23,7 @@ wait_for() { local n=$1; shift; for _ in $(seq "$n"); do "$@" && return 0; sleep
 # 1. packages
 pkgs=(slurmctld slurmd slurm-client munge)
 [ "$ACCT" = dbd ] && pkgs+=(slurmdbd mariadb-server)
-missing=()
-for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "apt-get install ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq || die 3 "apt-get update failed"
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-    || die 3 "apt-get install ${missing[*]} failed"
-fi
+apt_ensure "${pkgs[@]}"
 
 # 2. munge (munged refuses to run as root)
 munge_ok() { munge -n 2>/dev/null | unmunge >/dev/null 2>&1; }

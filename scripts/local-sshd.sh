@@ -19,18 +19,11 @@ PORT=${LOCAL_SSHD_PORT:-2222}
 DIR=${LOCAL_SSHD_DIR:-/run/local-sshd}
 log() { echo "[local-sshd] $*"; }
 die() { echo "[local-sshd] $2" >&2; exit "$1"; }
+. "$(dirname "${BASH_SOURCE[0]}")/apt-ensure.sh"
 [ "$(id -u)" = 0 ] || die 2 "needs root (sshd, and the key is authorized for root)"
 
 # 1. packages (rsync: NeMo-Run copies the experiment folder with it)
-missing=()
-for p in openssh-server openssh-client rsync; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "apt-get install ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq || die 3 "apt-get update failed"
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-    || die 3 "apt-get install ${missing[*]} failed"
-fi
+apt_ensure openssh-server openssh-client rsync
 
 # 2. keys and config (a root-owned folder: sshd's StrictModes checks the authorized_keys path)
 mkdir -p "$DIR" /run/sshd && chmod 0755 "$DIR"
