@@ -29,6 +29,17 @@ def _blend(tmp_path: Path) -> Path:
     return data / "blend.json"
 
 
+def _run_with_blend(tmp_path: Path) -> StageRun:
+    """A pretrain `run:` section whose blend file exists."""
+    return StageRun(
+        data="d",
+        data_dir="d",
+        output_dir=str(tmp_path),
+        publish_as="m",
+        blend_file=str(_blend(tmp_path)),
+    )
+
+
 def test_split_overrides_sends_train_keys_to_the_library() -> None:
     ours, library = split_overrides(
         [
@@ -160,13 +171,7 @@ def test_unknown_train_key_is_refused_with_the_closest_megatron_bridge_key(tmp_p
 
 
 def test_unknown_key_in_a_train_override_is_refused_before_the_library_runs(tmp_path) -> None:
-    run = StageRun(
-        data="d",
-        data_dir="d",
-        output_dir=str(tmp_path),
-        publish_as="m",
-        blend_file=str(_blend(tmp_path)),
-    )
+    run = _run_with_blend(tmp_path)
     cfg = StageConfig(run=run, recipe=PRETRAIN_RECIPE, train={})
     with pytest.raises(
         StageConfigError, match=r"train.model.hiden_size: .*'train.model.hidden_size'"
@@ -187,13 +192,7 @@ def test_a_key_in_the_wrong_section_names_the_section_that_has_it(tmp_path) -> N
 
 def test_handoff_file_masks_secrets(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("HF_TOKEN", "hf_abcdefgh123")
-    run = StageRun(
-        data="d",
-        data_dir="d",
-        output_dir=str(tmp_path),
-        publish_as="m",
-        blend_file=str(_blend(tmp_path)),
-    )
+    run = _run_with_blend(tmp_path)
     train = {
         "logger": {"wandb_exp_name": "run with hf_abcdefgh123"},
         "env_vars": {"WANDB_API_KEY": "k-123456"},
