@@ -16,11 +16,15 @@ def work_dir(output_dir: Path, name: str) -> Path:
 
 
 def dataset_inputs(
-    sources: list[SourceConfig], shards: list[Shard], rows: dict[str, int]
+    sources: list[SourceConfig], shards: list[Shard], results: dict[str, Any]
 ) -> list[Any]:
-    """One InputDatasetInfo per source: uri, revision, split, field, weight, rows, bytes, files."""
+    """One InputDatasetInfo per source: uri, revision, split, field, weight, rows, bytes, files
+    (`results`: each shard's result by shard id; its `documents` are the rows read)."""
     from nemotron.kit.artifacts import InputDatasetInfo
 
+    rows: dict[str, int] = {}
+    for shard in shards:
+        rows[shard.source] = rows.get(shard.source, 0) + results[shard.id]["documents"]
     infos = []
     for source in sources:
         mine = [s for s in shards if s.source == source.name]

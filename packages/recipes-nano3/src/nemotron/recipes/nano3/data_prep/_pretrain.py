@@ -364,10 +364,7 @@ def run_pretrain(cfg: PretrainDataConfig) -> Any:
         writer.write_bytes(
             "blend.json", (json.dumps(blend, indent=2, sort_keys=True) + "\n").encode()
         )
-        rows: dict[str, int] = {}
-        for shard in shards:
-            rows[shard.source] = rows.get(shard.source, 0) + results[shard.id]["documents"]
-        sources = dataset_inputs(cfg.sources, shards, rows)
+        sources = dataset_inputs(cfg.sources, shards, results)
         artifact = blends_artifact(
             folder.final,
             folder.final / "blend.json",

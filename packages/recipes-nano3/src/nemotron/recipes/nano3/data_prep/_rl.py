@@ -109,9 +109,7 @@ def run_rl(cfg: RLDataConfig) -> Any:
                     f.write((folder.work / "shards" / f"{shard.id}.{name}.jsonl").read_bytes())
             counts[name] = sum(results[s.id]["splits"][name]["documents"] for s in shards)
             paths[name] = str(folder.final / f"{name}.jsonl")
-        rows: dict[str, int] = {}
-        for shard in shards:
-            rows[shard.source] = rows.get(shard.source, 0) + results[shard.id]["documents"]
+        sources = dataset_inputs(cfg.sources, shards, results)
         manifest = {
             "train": paths["train"],
             "val": paths["val"],
@@ -134,8 +132,8 @@ def run_rl(cfg: RLDataConfig) -> Any:
             paths,
             counts,
             manifest_path=str(folder.final / "manifest.json"),
-            source_datasets=dataset_inputs(cfg.sources, shards, rows),
-            inputs=dataset_inputs(cfg.sources, shards, rows),
+            source_datasets=sources,
+            inputs=list(sources),
             metadata={
                 "records": sum_stats(results, "records"),
                 **bad_record_summary(results),

@@ -353,9 +353,7 @@ def run_sft(cfg: SFTDataConfig) -> Any:
             "packing_metadata.json",
             (json.dumps(pack_meta, indent=2, sort_keys=True) + "\n").encode(),
         )
-        rows: dict[str, int] = {}
-        for shard in shards:
-            rows[shard.source] = rows.get(shard.source, 0) + results[shard.id]["documents"]
+        sources = dataset_inputs(cfg.sources, shards, results)
         artifact = SFTDataArtifact(
             path=str(folder.final),
             pack_size=cfg.pack_size,
@@ -368,9 +366,9 @@ def run_sft(cfg: SFTDataConfig) -> Any:
             test_tokens=tokens["test"],
             num_sequences=sum(packs.values()),
             tokenizer=cfg.tokenizer,
-            source_datasets=dataset_inputs(cfg.sources, shards, rows),
+            source_datasets=sources,
             inputs=[
-                *dataset_inputs(cfg.sources, shards, rows),
+                *sources,
                 tokenizer_input(cfg.tokenizer, info.digest),
             ],
             metadata={
