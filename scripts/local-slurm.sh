@@ -20,10 +20,30 @@ alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 wait_for() { local n=$1; shift; for _ in $(seq "$n"); do "$@" && return 0; sleep 0.2; done; return 1; }
 [ "$(id -u)" = 0 ] || die 2 "needs root (starts munged, slurmctld, slurmd)"
 
-# 1. packages
-pkgs=(slurmctld slurmd slurm-client munge)
+# 1. packages (libpmix-dev + jq: NeMo-Run's Ray template runs `srun --mpi=pmix` and uses jq;
+#    slurm's mpi/pmix loads libpmix.so, which only the -dev package links)
+pkgs=(slurmctld slurmd slurm-client munge libpmix-dev jq)
 [ "$ACCT" = dbd ] && pkgs+=(slurmdbd mariadb-server)
+PMIX=/usr/lib/x86_64-linux-gnu/pmix2/lib/libpmix.so; had_pmix=$([ -e $PMIX ] && echo 1 || true)
 apt_ensure "${pkgs[@]}"
+
+# 1b. NeMo-Run's Ray template reads `scontrol show job ID --json` (Slurm >= 23.02); Debian's 22.05
+#     has no --json: /usr/local/bin/scontrol answers that one form, anything else is scontrol's.
+cat > /usr/local/bin/scontrol.new <<'SH'
+#!/bin/bash
+# scripts/local-slurm.sh: `scontrol show job ID --json` for Slurm 22.05 (jobs[].job_id,
+# current_working_directory, job_state, name); every other use runs /usr/bin/scontrol.
+if [ "$#" = 4 ] && [ "$1" = show ] && [ "$2" = job ] && [ "$4" = --json ]; then
+  line=$(/usr/bin/scontrol show job "$3" -o) || exit
+  field() { printf '%s\n' "$line" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
+  exec jq -n --arg id "$3" --arg cwd "$(field WorkDir)" --arg state "$(field JobState)" \
+    --arg name "$(field JobName)" \
+    '{jobs: [{job_id: ($id | tonumber), current_working_directory: $cwd, job_state: [$state], name: $name}]}'
+fi
+exec /usr/bin/scontrol "$@"
+SH
+chmod 0755 /usr/local/bin/scontrol.new
+mv /usr/local/bin/scontrol.new /usr/local/bin/scontrol
 
 # 2. munge (munged refuses to run as root)
 munge_ok() { munge -n 2>/dev/null | unmunge >/dev/null 2>&1; }
@@ -124,6 +144,8 @@ if [ "$ACCT" = dbd ]; then
 fi
 alive /run/slurmctld.pid || { log "starting slurmctld"; /usr/sbin/slurmctld; }
 alive /run/slurmd.pid || { log "starting slurmd"; /usr/sbin/slurmd -N localhost; }
+# a slurmd started before libpmix was installed cannot launch `--mpi=pmix` steps until it reloads
+[ -z "$had_pmix" ] && alive /run/slurmd.pid && scontrol reconfigure >/dev/null 2>&1 || true
 
 # 6. wait for the node to accept jobs
 node_ready() {

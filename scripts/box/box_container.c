@@ -6,10 +6,16 @@
  *     on tmpfs), in its own mount namespace: the host's /, $HOME, /tmp and checkout are gone;
  *   - only the declared `--container-mounts` (src:dst[:ro]) plus /proc, /sys, /dev;
  *   - a network namespace holding only loopback (compute nodes without internet);
- *   - `--container-workdir` as its working directory, an /etc/passwd entry for the job's user.
+ *   - `--container-workdir` as its working directory, an /etc/passwd entry for the job's user,
+ *     the root folder owned by that user (enroot unpacks images as the user: `/` is writable);
+ *   - named containers as pyxis has them: `--container-name=N` names the task's container in the
+ *     job; a later step of the job naming N while that container runs joins it (its root, mounts
+ *     and network namespace), with or without an image: NeMo-Run's Ray template starts the head
+ *     that way and then runs `ray status` and the command in it (CONTAINERS/<job id>/<N> holds
+ *     the running task's pid and start time).
  * Images are looked up by prefix in the map file given as `images=FILE` in plugstack.conf
  * (lines `PREFIX ROOTFS`); an unknown image fails the task like a failed `enroot import`.
- * Accepted and ignored (no effect in the box): --container-name, --container-env,
+ * Accepted and ignored (no effect in the box): --container-env,
  * --container-save, --container-remap-root/--no-container-remap-root, --container-writable,
  * --container-readonly, --container-mount-home/--no-container-mount-home (home is never mounted),
  * --container-entrypoint/--no-container-entrypoint.
@@ -35,8 +41,11 @@
 SPANK_PLUGIN(box_container, 1);
 
 #define SCRATCH "/run/nemotron-box-task"
+#define CONTAINERS "/run/nemotron-box-containers"
 
 static char *opt_image;
+static char *opt_name;
+static int in_container;
 static char *opt_mounts;
 static char *opt_workdir;
 static char images_map[4096] = "/etc/nemotron-box/images";
@@ -51,13 +60,14 @@ static int set_string(char **slot, const char *val)
 static int cb_image(int v, const char *arg, int remote) { (void)v; (void)remote; return set_string(&opt_image, arg); }
 static int cb_mounts(int v, const char *arg, int remote) { (void)v; (void)remote; return set_string(&opt_mounts, arg); }
 static int cb_workdir(int v, const char *arg, int remote) { (void)v; (void)remote; return set_string(&opt_workdir, arg); }
+static int cb_name(int v, const char *arg, int remote) { (void)v; (void)remote; return set_string(&opt_name, arg); }
 static int cb_ignore(int v, const char *arg, int remote) { (void)v; (void)arg; (void)remote; return 0; }
 
 struct spank_option spank_options[] = {
     {"container-image", "[USER@][REGISTRY#]IMAGE[:TAG]", "[box] image to run the task in", 1, 0, cb_image},
     {"container-mounts", "SRC:DST[:ro],...", "[box] bind mounts into the container", 1, 0, cb_mounts},
     {"container-workdir", "PATH", "[box] working directory inside the container", 1, 0, cb_workdir},
-    {"container-name", "NAME", "[box] accepted; each task gets a fresh container", 1, 0, cb_ignore},
+    {"container-name", "NAME", "[box] name the container; a later step naming it joins it", 1, 0, cb_name},
     {"container-env", "NAME[,NAME...]", "[box] accepted; the task's environment is kept", 1, 0, cb_ignore},
     {"container-save", "PATH", "[box] accepted and ignored", 1, 0, cb_ignore},
     {"container-mount-home", NULL, "[box] accepted; home is never mounted", 0, 0, cb_ignore},
@@ -216,6 +226,107 @@ static void add_user(spank_t sp, const char *root)
     fclose(fh);
 }
 
+/* The start time of process `pid` (field 22 of /proc/PID/stat): tells a reused pid apart. */
+static unsigned long long start_time(pid_t pid)
+{
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *fh = fopen(path, "r");
+    if (!fh)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, fh);
+    fclose(fh);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long long value = 0;
+    for (int field = 2; p && field < 22; field++)
+        p = strchr(p + 1, ' ');
+    if (p)
+        sscanf(p + 1, "%llu", &value);
+    return value;
+}
+
+/* CONTAINERS/<job id>/<name>: where a named container's running task is recorded. */
+static int name_record(spank_t sp, char *out, size_t len, int create)
+{
+    uint32_t job_id;
+    if (spank_get_item(sp, S_JOB_ID, &job_id) != ESPANK_SUCCESS || strchr(opt_name, '/'))
+        return -1;
+    snprintf(out, len, CONTAINERS "/%u", job_id);
+    if (create && mkdirs(out, 0700) < 0)
+        return -1;
+    snprintf(out + strlen(out), len - strlen(out), "/%s", opt_name);
+    return 0;
+}
+
+/* The pid of the running task of this job's container `opt_name`, or 0 when none runs. */
+static pid_t running_container(spank_t sp)
+{
+    char path[4096];
+    int pid = 0;
+    unsigned long long started = 0;
+    if (!opt_name || name_record(sp, path, sizeof path, 0) < 0)
+        return 0;
+    FILE *fh = fopen(path, "r");
+    if (!fh)
+        return 0;
+    if (fscanf(fh, "%d %llu", &pid, &started) != 2)
+        pid = 0;
+    fclose(fh);
+    return (pid > 0 && start_time(pid) == started) ? pid : 0;
+}
+
+static void record_container(spank_t sp)
+{
+    char path[4096], tmp[4200];
+    if (!opt_name || name_record(sp, path, sizeof path, 1) < 0)
+        return;
+    snprintf(tmp, sizeof tmp, "%s.%d", path, (int)getpid());
+    FILE *fh = fopen(tmp, "w");
+    if (!fh)
+        return;
+    fprintf(fh, "%d %llu\n", (int)getpid(), start_time(getpid()));
+    fclose(fh);
+    rename(tmp, path);
+}
+
+/* Enter the running container of task `pid`: its network and mount namespaces, its root. */
+static int join_container(spank_t sp, pid_t pid)
+{
+    char path[64], cwd[4096];
+    int net, mnt;
+    snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+    net = open(path, O_RDONLY | O_CLOEXEC);
+    snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)pid);
+    mnt = open(path, O_RDONLY | O_CLOEXEC);
+    if (net < 0 || mnt < 0 || setns(net, CLONE_NEWNET) < 0 || setns(mnt, CLONE_NEWNS) < 0) {
+        slurm_error("box: cannot join container %s (task %d): %m", opt_name, (int)pid);
+        return -1;
+    }
+    close(net);
+    close(mnt);
+    if (chroot(SCRATCH "/root") < 0 || chdir("/") < 0) {
+        slurm_error("box: cannot enter container %s: %m", opt_name);
+        return -1;
+    }
+    if (spank_getenv(sp, "PWD", cwd, sizeof cwd) == ESPANK_SUCCESS && cwd[0] == '/')
+        mkdirs(cwd, 0755); /* as for a new container: slurmstepd chdirs there next */
+    return 0;
+}
+
+/* The root folder belongs to the job's user, as in an image enroot unpacked as that user. */
+static void own_root(spank_t sp, const char *root)
+{
+    uid_t uid;
+    gid_t gid;
+    if (spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS || uid == 0)
+        return;
+    if (spank_get_item(sp, S_JOB_GID, &gid) != ESPANK_SUCCESS)
+        gid = uid;
+    if (chown(root, uid, gid) < 0)
+        slurm_error("box: cannot give the container's root to uid %u: %m", (unsigned)uid);
+}
+
 /* Slurm 22.05 runs the task even when this hook fails: a failed container must not run it. */
 static int enter_container(spank_t sp);
 
@@ -223,10 +334,36 @@ int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
 {
     (void)ac;
     (void)av;
-    if (!opt_image || !spank_remote(sp))
+    if ((!opt_image && !opt_name) || !spank_remote(sp))
         return ESPANK_SUCCESS;
-    if (enter_container(sp) < 0)
-        _exit(125); /* the exit code pyxis/enroot failures give */
+    pid_t running = running_container(sp);
+    if (running > 0) {
+        if (join_container(sp, running) < 0)
+            _exit(125);
+    } else if (!opt_image) {
+        slurm_error("box: no container named %s runs in this job, and no --container-image", opt_name);
+        _exit(125);
+    } else {
+        record_container(sp); /* on the host, before entering; a failed task is not found later */
+        if (enter_container(sp) < 0)
+            _exit(125); /* the exit code pyxis/enroot failures give */
+    }
+    in_container = 1;
+    return ESPANK_SUCCESS;
+}
+
+/* At the job's end its named containers are gone: forget them. */
+int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
+{
+    (void)ac;
+    (void)av;
+    uint32_t job_id;
+    char cmd[256];
+    if (spank_get_item(sp, S_JOB_ID, &job_id) != ESPANK_SUCCESS)
+        return ESPANK_SUCCESS;
+    snprintf(cmd, sizeof cmd, "rm -rf " CONTAINERS "/%u", job_id);
+    if (system(cmd) != 0)
+        slurm_error("box: could not remove " CONTAINERS "/%u", job_id);
     return ESPANK_SUCCESS;
 }
 
@@ -268,6 +405,7 @@ static int enter_container(spank_t sp)
     mkdirs(target, 01777);
     chmod(target, 01777);
     add_user(sp, root);
+    own_root(sp, root);
     /* slurmstepd chdirs to the submit directory after this hook: an empty folder in the
        throw-away layer keeps it from complaining; task_init then enters the workdir. */
     if (spank_getenv(sp, "PWD", cwd, sizeof cwd) == ESPANK_SUCCESS && cwd[0] == '/') {
@@ -288,7 +426,7 @@ int slurm_spank_task_init(spank_t sp, int ac, char **av)
 {
     (void)ac;
     (void)av;
-    if (!opt_image || !spank_remote(sp))
+    if (!in_container || !spank_remote(sp))
         return ESPANK_SUCCESS;
     const char *dir = (opt_workdir && *opt_workdir) ? opt_workdir : "/";
     if (chdir(dir) < 0) {

@@ -114,3 +114,42 @@ def test_login_node_submits_as_its_own_user(box: Box) -> None:
     lines = proc.stdout.split()
     assert lines[:2] == [f"home=/home/{box.user}", box.user]
     assert lines[2] == "slurm-wlm"
+
+
+def test_a_named_container_is_joined_by_later_steps_of_its_job(box: Box, job_dir: Path) -> None:
+    """What NeMo-Run's Ray template (ray.sub.j2) asks of srun, scontrol and the container plugin.
+
+    The head starts in a named container (pmix, `-A=`/`-p=` inside the allocation, a writable
+    `/`); later steps name it without an image or mounts and join it: they see its files and
+    reach its loopback server; a name nothing runs under fails like pyxis.
+    """
+    script = job_dir / "ray-like.sub"
+    script.write_text(
+        f"""#!/bin/bash
+#SBATCH --output={job_dir}/out.txt
+set -u
+srun --container-image={box.image} --container-name=head --no-container-mount-home \\
+  --mpi=pmix -A= -p=debug --container-mounts={job_dir}:{job_dir} --container-workdir={job_dir} \\
+  --nodes=1 --ntasks=1 bash -c 'echo head > /marker && touch STARTED && \\
+  exec python3 -m http.server 8765 --bind 127.0.0.1' &
+for _ in $(seq 60); do srun --overlap --ntasks=1 test -f {job_dir}/STARTED && break; sleep 1; done
+sleep 1
+srun --overlap --container-name=head --gpus=0 --ntasks=1 bash -c 'echo "cwd=$PWD marker=$(cat /marker)"; \\
+  python3 -c "import urllib.request as u; print(\\"http\\", u.urlopen(\\"http://127.0.0.1:8765\\").status)"'
+srun --overlap --container-name=nothing --ntasks=1 true; echo "unknown=$?"
+echo "cwd-json=$(scontrol show job $SLURM_JOB_ID --json | jq -r '.jobs[].current_working_directory')"
+"""
+    )
+    os.chown(script, *_ids(box))
+    import subprocess
+
+    proc = subprocess.run(
+        ["runuser", "-u", box.user, "--", "sbatch", "--wait", "--time=2", str(script)],
+        capture_output=True, text=True, timeout=180, cwd=job_dir, check=False,
+    )  # fmt: skip
+    out = (job_dir / "out.txt").read_text()
+    assert "cwd=/ marker=head" in out, out
+    assert "http 200" in out, out
+    assert "unknown=125" in out and "no container named nothing runs in this job" in out, out
+    assert f"cwd-json={job_dir}" in out, out
+    assert proc.returncode == 0, proc.stderr
