@@ -8,6 +8,9 @@ Writes, under `src/nemotron/recipes/nano3/assets/`:
 - `tiny/sft/chat.jsonl`: conversations (system prompts, multi-turn, tool calls) built from the
   same docstrings;
 - `tiny/rl/prompts-*.jsonl`: arithmetic word prompts with exact expected answers;
+- `tiny/rl-blend/blend.jsonl` + `tiny/rl-fill/`: a blend shaped like the Nemotron 3 Nano RL blend
+  (whole records and `_hf_placeholder` records pointing at rows of two math sources) and those
+  sources, in the row format of DAPO-Math-17k (Parquet) and Skywork-OR1-RL-Data (JSONL);
 - `tokenizer/tokenizer.json`: a byte-level BPE (4,096 ids) trained with the `tokenizers` library
   on the pretrain sample, with the chat special tokens of the Nano 3 template.
 
@@ -195,6 +198,81 @@ def _rl(rng: random.Random) -> None:
         _write_jsonl(ASSETS / f"tiny/rl/prompts-{shard}.jsonl", rows)
 
 
+DAPO_WRAPPER = (
+    "Solve the following math problem step by step. The last line of your response should be of "
+    "the form Answer: $Answer (without quotes) where $Answer is the answer to the problem.\n\n",
+    '\n\nRemember to put your answer on its own line after "Answer:".',
+)
+
+
+def _rl_blend(rng: random.Random) -> None:
+    """Placeholder records as the published RL blend has them, and the rows they point at."""
+
+    def problem() -> tuple[str, str]:
+        a, b = rng.randint(2, 99), rng.randint(2, 99)
+        return f"What is {a} + {b} * 3?", str(a + b * 3)
+
+    dapo, skywork = [problem() for _ in range(12)], [problem() for _ in range(12)]
+    (ASSETS / "tiny/rl-fill").mkdir(parents=True, exist_ok=True)
+    pq.write_table(
+        pa.Table.from_pylist(
+            [
+                {
+                    "data_source": "math_dapo",
+                    "prompt": [{"content": q.join(DAPO_WRAPPER), "role": "user"}],
+                    "ability": "MATH",
+                    "reward_model": {"ground_truth": a, "style": "rule-lighteval/MATH_v2"},
+                }
+                for q, a in dapo
+            ]
+        ),
+        ASSETS / "tiny/rl-fill/dapo-math.parquet",
+    )
+    _write_jsonl(
+        ASSETS / "tiny/rl-fill/skywork-math.jsonl",
+        [
+            {
+                "data_source": "skywork",
+                "prompt": [{"content": q, "role": "user"}],
+                "reward_model": {"ground_truth": json.dumps([a]), "style": "rule"},
+            }
+            for q, a in skywork
+        ],
+    )
+    rows: list[dict[str, object]] = []
+    for i in range(8):
+        q, a = problem()
+        message = {"role": "user", "content": q}
+        rows.append(
+            {
+                "id": f"blend-{i:03d}",
+                "dataset": "arithmetic",
+                "question": q,
+                "expected_answer": a,
+                "responses_create_params": {"input": [message]},
+            }
+        )
+    boxed = "Put the final answer in \\boxed{}."
+    templates = [{"prefix": f"{boxed}\n\n"}, {"suffix": f"\n\n{boxed}"}]
+    for i, row in enumerate(rng.sample(range(len(dapo)), 8)):
+        rows.append(
+            {
+                "id": f"blend-dapo-{i:03d}",
+                "dataset": "nano_v3_sft_profiled_dapo17k",
+                "_hf_placeholder": {"row": row, "question_template": templates[i % 2]},
+            }
+        )
+    for i, row in enumerate(rng.sample(range(len(skywork)), 8)):
+        rows.append(
+            {
+                "id": f"blend-skywork-{i:03d}",
+                "dataset": "nano_v3_sft_profiled_skywork_no_omni",
+                "_hf_placeholder": {"row": row, "question_template": f"{{question}}\n\n{boxed}"},
+            }
+        )
+    _write_jsonl(ASSETS / "tiny/rl-blend/blend.jsonl", rows)
+
+
 def _tokenizer(texts: list[str]) -> None:
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -224,6 +302,7 @@ def main() -> None:
     texts = _pretrain(docs)
     _sft(docs, rng)
     _rl(rng)
+    _rl_blend(random.Random(5678))
     _tokenizer(texts)
     total = sum(p.stat().st_size for p in ASSETS.rglob("*") if p.is_file())
     print(f"{len(docs)} docstrings; assets: {total / 1e6:.2f} MB in {ASSETS}")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from nemotron.recipes.nano3.data_prep._config import (
         EngineConfig,
+        PlaceholderConfig,
         PretrainDataConfig,
         RLDataConfig,
         SFTDataConfig,
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "EngineConfig": "_config",
+    "PlaceholderConfig": "_config",
     "PretrainDataConfig": "_config",
     "RLDataConfig": "_config",
     "SFTDataConfig": "_config",
@@ -35,6 +37,7 @@ _LAZY = {
 
 __all__ = [
     "EngineConfig",
+    "PlaceholderConfig",
     "PretrainDataConfig",
     "RLDataConfig",
     "SFTDataConfig",

@@ -244,9 +244,63 @@ class SFTDataConfig(CommonConfig):
             raise DataPrepConfigError("format", f"must be `parquet` or `npy`, got {self.format!r}")
 
 
+PLACEHOLDER_TEMPLATES = ("dapo", "skywork")
+
+
+@dataclass
+class PlaceholderConfig:
+    """Where the rows behind a blend's `_hf_placeholder` records come from.
+
+    The Nemotron 3 Nano RL blend ships some records as placeholders (`dataset` names the source,
+    `_hf_placeholder` holds `row` and `question_template`); NeMo-RL's Nano 3 guide fills them from
+    the source datasets (the blend's `create_nanov3_jsonl.py`) before training.
+    """
+
+    dataset: str
+    """The `dataset` value of the blend's placeholder records this source fills."""
+    path: str
+    """The source: a local file/folder (e.g. the dataset's Parquet files) or `hf://org/name`
+    (read with `datasets`, offline from `HF_HOME` when `HF_DATASETS_OFFLINE=1`)."""
+    template: str = "dapo"
+    """How `question_template` is applied: `dapo` (`prefix`/`suffix` around the problem, DAPO's own
+    instruction removed) or `skywork` (the template's `{question}` replaced by the problem)."""
+    split: str = "train"
+    subset: str | None = None
+    revision: str | None = None
+
+    def source(self) -> SourceConfig:
+        """As an input source (its rows are numbered in the order they are read)."""
+        return SourceConfig(
+            name=f"placeholders-{self.dataset}"[:128],
+            path=asset_path(self.path),
+            text_field="prompt",
+            subset=self.subset,
+            split=self.split,
+            revision=self.revision,
+        )
+
+
 @dataclass
 class RLDataConfig(CommonConfig):
     """RL data prep: prompt records -> train/val/test JSONL for NeMo-RL + manifest.json."""
 
     split: SplitConfig = field(default_factory=lambda: SplitConfig(valid=0.05, test=0.05))
+    placeholders: list[PlaceholderConfig] = field(default_factory=list)
+    """Sources of the blend's placeholder records; a placeholder no entry names is a bad record."""
     artifact_name: str = "nano3-rl-data"
+
+    def check(self) -> None:
+        super().check()
+        seen: set[str] = set()
+        for i, entry in enumerate(self.placeholders):
+            if not entry.dataset or entry.dataset in seen:
+                raise DataPrepConfigError(
+                    f"placeholders[{i}].dataset",
+                    f"{entry.dataset!r}: name each placeholder `dataset` once",
+                )
+            seen.add(entry.dataset)
+            if entry.template not in PLACEHOLDER_TEMPLATES:
+                raise DataPrepConfigError(
+                    f"placeholders[{i}].template",
+                    f"must be one of {', '.join(PLACEHOLDER_TEMPLATES)}, got {entry.template!r}",
+                )

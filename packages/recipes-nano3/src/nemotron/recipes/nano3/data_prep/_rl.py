@@ -4,15 +4,18 @@ Every record of every input shard is assigned to a split by a hash of its conten
 `_split`), so all shards feed all splits and a rerun gives the same files. Records are written
 unchanged (one compact JSON object per line, keys in input order), which is what NeMo-RL's
 JSONL prompt datasets read (e.g. `ResponseDataset` with `input_key`/`output_key`, or the
-math environment's `problem`/`expected_answer` records). Output: `train.jsonl`, `val.jsonl`,
-`test.jsonl` and `manifest.json` (paths, counts, fields, sources).
+math environment's `problem`/`expected_answer` records), except placeholder records, which are
+filled first from the sources `placeholders` names (`_placeholders`, as NeMo-RL's Nano 3 guide
+prepares its blend). Output: `train.jsonl`, `val.jsonl`, `test.jsonl` and `manifest.json`
+(paths, counts, fields, sources, placeholder sources).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,12 @@ from nemotron.recipes.nano3.data_prep._common import (
 from nemotron.recipes.nano3.data_prep._config import RLDataConfig
 from nemotron.recipes.nano3.data_prep._engine import run_shards
 from nemotron.recipes.nano3.data_prep._output import OutputFolder
+from nemotron.recipes.nano3.data_prep._placeholders import (
+    SourceRows,
+    fill,
+    load_rows,
+    placeholder_inputs,
+)
 from nemotron.recipes.nano3.data_prep._progress import Progress
 from nemotron.recipes.nano3.data_prep._sources import (
     ReadStats,
@@ -48,6 +57,7 @@ class _ShardParams:
     split: tuple[float, float, int]
     on_bad_record: str
     shard_dir: Path
+    placeholders: dict[str, SourceRows]
 
 
 def split_shard(shard: Shard, p: _ShardParams) -> dict[str, Any]:
@@ -57,7 +67,12 @@ def split_shard(shard: Shard, p: _ShardParams) -> dict[str, Any]:
     stats = ReadStats()
     parts: dict[str, list[bytes]] = {n: [] for n in _NAMES}
     for record in iter_records(
-        shard, p.fields[shard.source], p.on_bad_record, stats, whole_record=True
+        shard,
+        p.fields[shard.source],
+        p.on_bad_record,
+        stats,
+        whole_record=True,
+        prepare=functools.partial(fill, sources=p.placeholders),
     ):
         line = encoder.encode(record)
         parts[_NAMES[split_of(line, valid, test, seed)]].append(line + b"\n")
@@ -87,13 +102,24 @@ def run_rl(cfg: RLDataConfig) -> Any:
     shards = plan_shards(cfg.sources, cfg.run.shard_bytes, cfg.run.hf_shards)
     fields = {s.name: s.text_field for s in cfg.sources}
     split = (cfg.split.valid, cfg.split.test, cfg.split.seed)
-    key = fingerprint(shards, "rl", fields, split, cfg.on_bad_record, cfg.artifact_name)
+    key = fingerprint(
+        shards,
+        "rl",
+        fields,
+        split,
+        cfg.on_bad_record,
+        cfg.artifact_name,
+        [astuple(e) for e in cfg.placeholders],
+    )
     with OutputFolder.of(cfg, key) as folder:
         found = folder.published(cfg, SplitJsonlDataArtifact, "rl")
         if found is not None:
             return found
         (folder.work / "shards").mkdir(parents=True, exist_ok=True)
-        params = _ShardParams(fields, split, cfg.on_bad_record, folder.work / "shards")
+        placeholders = load_rows(cfg.placeholders, shards) if cfg.placeholders else {}
+        params = _ShardParams(
+            fields, split, cfg.on_bad_record, folder.work / "shards", placeholders
+        )
         with Progress("rl data", sum(s.size for s in shards), len(shards)) as progress:
             results = run_shards(
                 shards, split_shard, params, folder.work, cfg.run, progress=progress
@@ -109,7 +135,9 @@ def run_rl(cfg: RLDataConfig) -> Any:
                     f.write((folder.work / "shards" / f"{shard.id}.{name}.jsonl").read_bytes())
             counts[name] = sum(results[s.id]["splits"][name]["documents"] for s in shards)
             paths[name] = str(folder.final / f"{name}.jsonl")
-        sources = dataset_inputs(cfg.sources, shards, results)
+        sources = dataset_inputs(cfg.sources, shards, results) + placeholder_inputs(
+            cfg.placeholders, placeholders
+        )
         manifest = {
             "train": paths["train"],
             "val": paths["val"],
@@ -117,6 +145,15 @@ def run_rl(cfg: RLDataConfig) -> Any:
             "counts": counts,
             "fields": sorted(set(fields.values())),
             "sources": [{"name": s.name, "path": s.path} for s in cfg.sources],
+            "placeholders": [
+                {
+                    "dataset": e.dataset,
+                    "path": e.source().path,
+                    "split": e.split,
+                    "template": e.template,
+                }
+                for e in cfg.placeholders
+            ],
             "split": {
                 "valid": cfg.split.valid,
                 "test": cfg.split.test,

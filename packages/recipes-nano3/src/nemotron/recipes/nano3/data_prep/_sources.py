@@ -244,21 +244,25 @@ def iter_records(
     validate: Validate | None = None,
     whole_record: bool = False,
     piece: tuple[int, bytes] | None = None,
+    prepare: Callable[[dict[str, Any]], dict[str, Any] | str] | None = None,
 ) -> Iterator[Any]:
     """The shard's values of `field_name` (or whole records), skipping or raising on bad ones.
 
-    `piece`: only these lines of a JSONL shard, as `_jsonl_pieces` gives them.
+    `piece`: only these lines of a JSONL shard, as `_jsonl_pieces` gives them. `prepare`: applied
+    to each JSON object before its field is looked at; returns the record to use, or why it is bad.
     """
     if on_bad_record not in ("error", "skip"):
         raise DataPrepConfigError(
             "on_bad_record", f"must be `error` or `skip`, got {on_bad_record!r}"
         )
     decoder = msgspec.json.Decoder()
-    for location, record in _raw_records(shard, decoder, piece):
+    for location, record in raw_records(shard, decoder, piece):
         stats.records += 1
         reason: str | None
-        if isinstance(record, _Bad):
-            reason = record.reason
+        if prepare is not None and isinstance(record, dict):
+            record = prepare(record)
+        if isinstance(record, _Bad | str):
+            reason = record if isinstance(record, str) else record.reason
         elif not isinstance(record, dict):
             reason = "record is not a JSON object"
         elif field_name not in record or record[field_name] is None:
@@ -341,7 +345,7 @@ def _not_utf8(line: bytes) -> str:
     return "not UTF-8"
 
 
-def _raw_records(
+def raw_records(
     shard: Shard, decoder: msgspec.json.Decoder, piece: tuple[int, bytes] | None
 ) -> Iterator[tuple[int, Any]]:
     """(location, decoded record or _Bad): byte offset (JSONL; of the decompressed stream when
