@@ -25,9 +25,10 @@ def _git(repo: str, *args: str) -> str:
     ).stdout
 
 
-# The base config our RL stage configs inherit (`defaults:`), and the values of it our configs
-# must override or rely on (tests/train/test_nemo_rl_config.py merges them as NeMo-RL does).
-BASE_CONFIG = "examples/configs/grpo_math_1B.yaml"
+# The base configs our RL stage configs inherit (`defaults:`: tiny the math example, default the
+# Nano 3 recipe of NeMo-RL's guide), and the values of them our configs must override or rely on
+# (train/_nemo_rl_rules.py merges them as NeMo-RL does before checking its rules).
+BASE_CONFIGS = ("examples/configs/grpo_math_1B.yaml", "examples/nemo_gym/grpo_nanov3.yaml")
 BASE_KEYS = (
     "grpo.num_prompts_per_step",
     "grpo.num_generations_per_prompt",
@@ -36,7 +37,16 @@ BASE_KEYS = (
     "policy.train_micro_batch_size",
     "policy.dtensor_cfg.enabled",
     "policy.megatron_cfg.enabled",
+    "policy.megatron_cfg.tensor_model_parallel_size",
+    "policy.megatron_cfg.pipeline_model_parallel_size",
+    "policy.megatron_cfg.context_parallel_size",
+    "policy.megatron_cfg.expert_model_parallel_size",
+    "policy.sequence_packing.enabled",
+    "policy.dynamic_batching.enabled",
     "data.train.dataset_name",
+    "data.train.data_path",
+    "data.validation.data_path",
+    "data.default.dataset_name",
     "data.train.split_validation_size",
     "data.validation",
     "data.default.prompt_file",
@@ -44,6 +54,11 @@ BASE_KEYS = (
     "data.default.env_name",
     "checkpointing.metric_name",
     "checkpointing.higher_is_better",
+    "cluster.gpus_per_node",
+    "cluster.num_nodes",
+    "checkpointing.checkpoint_dir",
+    "logger.log_dir",
+    "env.should_use_nemo_gym",
 )
 
 
@@ -57,13 +72,10 @@ def _base_facts(text: str) -> dict[str, dict[str, object]]:
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 walk(value, (*path, key.value))
+            return  # a section: its keys are facts of their own
         dotted = ".".join(path)
         if dotted in BASE_KEYS:
-            value = (
-                yaml.safe_load(yaml.serialize(node))
-                if not isinstance(node, yaml.MappingNode)
-                else None
-            )
+            value = yaml.safe_load(yaml.serialize(node))
             facts[dotted] = {"value": value, "line": node.start_mark.line + 1}
 
     walk(yaml.compose(text), ())
@@ -109,14 +121,17 @@ def main(repo: str, tag: str) -> None:
         if not new:
             break
         classes.update({n: found[n] for n in new})
-    base = _base_facts(_git(repo, "show", f"{commit}:{BASE_CONFIG}"))
+    bases = [
+        {"file": path, "values": _base_facts(_git(repo, "show", f"{commit}:{path}"))}
+        for path in BASE_CONFIGS
+    ]
     json.dump(
         {
             "repository": "NVIDIA-NeMo/RL",
             "tag": tag,
             "commit": commit,
             "classes": classes,
-            "base_config": {"file": BASE_CONFIG, "values": base},
+            "base_configs": bases,
         },
         sys.stdout,
         indent=1,

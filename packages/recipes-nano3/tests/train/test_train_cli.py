@@ -55,6 +55,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]
     for name in ("pretrain-data", "sft-data", "rl-data", "ckpt/iter_0000020"):
         (tmp_path / name).mkdir(parents=True)
         paths[name] = str(tmp_path / name)
+    (tmp_path / "ckpt/iter_0000020/run_config.yaml").write_text("model: {num_layers: 4}\n")
     blend = tmp_path / "pretrain-data/blend.json"
     blend.write_text(
         json.dumps({"train": ["1.0", "shard_train"], "valid": ["shard_valid"], "test": []})

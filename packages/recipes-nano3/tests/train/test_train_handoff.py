@@ -10,7 +10,7 @@ import yaml
 
 from nemotron.recipes.nano3.train import StageConfig, StageRun, build_handoff, split_overrides
 from nemotron.recipes.nano3.train._blend import read_blend_per_split
-from nemotron.recipes.nano3.train._libraries import require_library
+from nemotron.recipes.nano3.train._libraries import LIBRARIES, require_library
 from nemotron.recipes.nano3.train.errors import StageConfigError, TrainingLibraryMissingError
 
 
@@ -143,6 +143,7 @@ def test_missing_library_says_how_to_run(key: str, stage: str, library: str) -> 
     assert "\n" not in message and err.value.exit_code == 2
     assert message.startswith(f"nano3 {stage}: {library} is not importable here")
     assert f"nemotron nano3 {stage} --run <profile>" in message
+    assert f"e.g. {LIBRARIES[key].image})" in message
     assert Path(err.value.requirement).is_file()  # the requirements file it names ships with us
 
 

@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from nemotron.recipes.nano3.train._blend import read_blend_per_split
+from nemotron.recipes.nano3.train._nemo_rl_rules import (
+    check_grpo_config,
+    check_megatron_bridge_checkpoint,
+)
 from nemotron.recipes.nano3.train._stage_config import StageConfig
 from nemotron.recipes.nano3.train._train_keys import check_train_keys
 from nemotron.recipes.nano3.train.errors import StageConfigError
@@ -84,6 +88,7 @@ def build_handoff(stage: str, cfg: StageConfig, library_overrides: list[str]) ->
     train = copy.deepcopy(cfg.train)
     if stage == "rl":
         checkpoint_dir = _fill_nemo_rl(train, cfg, output_dir)
+        check_grpo_config(train, library_overrides)
     else:
         checkpoint_dir = _fill_megatron_bridge(stage, train, cfg, output_dir)
     return Handoff(
@@ -143,47 +148,11 @@ def _fill_nemo_rl(train: dict[str, Any], cfg: StageConfig, output_dir: Path) -> 
     checkpointing = _section(train, "checkpointing")
     save = str(checkpointing.get("checkpoint_dir") or output_dir / "checkpoints")
     checkpointing["checkpoint_dir"] = save
-    checkpointing["pretrained_checkpoint"] = {
-        "path": _require_model(cfg),
-        "format": "megatron_bridge",
-    }
+    model = _require_model(cfg)
+    check_megatron_bridge_checkpoint(model)
+    checkpointing["pretrained_checkpoint"] = {"path": model, "format": "megatron_bridge"}
     _section(train, "logger").setdefault("log_dir", str(output_dir / "logs"))
-    data = train.get("data")
-    for split in ("train", "validation"):
-        dataset = data.get(split) if isinstance(data, dict) else None
-        if isinstance(dataset, dict):
-            _require_record_keys(f"train.data.{split}", dataset)
     return save
-
-
-def _require_record_keys(key: str, dataset: dict[str, Any]) -> None:
-    """The dataset's first record has its `input_key`/`output_key` (else NeMo-RL's KeyError later).
-
-    The published Nemotron 3 Nano RL blend holds placeholders and NeMo-Gym records; NeMo-RL's
-    Nano 3 guide fills them (data/create_nanov3_jsonl.py of the blend) before training.
-    """
-    import json
-
-    path = dataset.get("data_path")
-    if not isinstance(path, str) or not Path(path).is_file():
-        return  # not readable here (e.g. a cluster path): NeMo-RL reports it
-    with open(path, encoding="utf-8") as handle:
-        first = handle.readline()
-    try:
-        record = json.loads(first) if first.strip() else {}
-    except ValueError:
-        raise StageConfigError(
-            f"{key}.data_path", f"{path}: line 1 is not JSON", "give a JSONL file"
-        ) from None
-    for field_key in ("input_key", "output_key"):
-        name = dataset.get(field_key)
-        if isinstance(name, str) and isinstance(record, dict) and name not in record:
-            raise StageConfigError(
-                f"{key}.{field_key}",
-                f"'{name}' is not in the records of {path} (keys: {', '.join(map(str, record))})",
-                "set it to the field holding the prompt/answer; the Nemotron 3 Nano RL blend "
-                "needs its placeholders filled first (NeMo-RL's Nano 3 guide: create_nanov3_jsonl.py)",
-            )
 
 
 def _require_model(cfg: StageConfig) -> str:

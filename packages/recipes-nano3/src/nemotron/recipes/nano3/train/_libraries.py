@@ -1,4 +1,9 @@
-"""Checks that the training library a stage calls is importable, before any work starts."""
+"""The training libraries the stages call, what runs them, and the check that one is importable.
+
+`LIBRARIES` is the one place that names the exact version, the requirements file and the sample
+container image of each stack (docs/training.md "Versions targeted"; tests/test_container_images.py
+fails when a doc or sample env.toml names any other image).
+"""
 
 from __future__ import annotations
 
@@ -13,19 +18,28 @@ _REQUIREMENTS = Path(__file__).parent / "requirements"
 
 
 class TrainingLibrary:
-    """A training library a stage needs: the module it imports and the requirements file."""
+    """A training library a stage needs: the module it imports, its requirements file, and the
+    tag docs and sample profiles give the container image built for it."""
 
-    def __init__(self, name: str, module: str, requirements: str) -> None:
+    def __init__(self, name: str, module: str, requirements: str, image: str) -> None:
         self.name = name
         self.module = module
         self.requirements = _REQUIREMENTS / requirements
+        self.image = image
 
 
 LIBRARIES = {
+    # Python 3.12 + CUDA PyTorch, then `pip install -r requirements/train.txt`
     "megatron-bridge": TrainingLibrary(
-        "Megatron-Bridge", "megatron.bridge.training.pretrain", "train.txt"
+        "Megatron-Bridge",
+        "megatron.bridge.training.pretrain",
+        "train.txt",
+        "nemotron/mbridge:0.6.2",
     ),
-    "nemo-rl": TrainingLibrary("NeMo-RL", "nemo_rl.algorithms.grpo", "rl.txt"),
+    # NeMo-RL v0.7.0's docker/Dockerfile with NRL_GIT_REF=v0.7.0 (requirements/rl.txt otherwise)
+    "nemo-rl": TrainingLibrary(
+        "NeMo-RL", "nemo_rl.algorithms.grpo", "rl.txt", "nemotron/nemo-rl:v0.7.0"
+    ),
 }
 
 
@@ -45,5 +59,6 @@ def require_library(key: str, stage: str) -> None:
             stage=stage,
             library=library.name,
             requirement=str(library.requirements),
+            image=library.image,
             reason=reason,
         ) from err

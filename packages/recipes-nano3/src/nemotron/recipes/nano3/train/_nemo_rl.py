@@ -1,4 +1,6 @@
-"""Run an RL hand-off on NeMo-RL's GRPO (0.7), the way its `examples/run_grpo.py` does.
+"""Run an RL hand-off on NeMo-RL's GRPO (0.7), the way its `examples/run_grpo.py` does, or, for
+a NeMo-Gym config (`env.should_use_nemo_gym`, the Nano 3 recipe), its
+`examples/nemo_gym/run_grpo_nemo_gym.py`:
 
     config = load_config(<hand-off train section as YAML>)  # nemo_rl.utils.config; `defaults:` works
     config = parse_hydra_overrides(config, handoff.library_overrides)
@@ -7,6 +9,8 @@
     init_ray()                                              # nemo_rl.distributed.virtual_cluster
     tokenizer = get_tokenizer(master.policy["tokenizer"])
     data = setup_response_data(tokenizer, master.data, master.env)
+    #  NeMo-Gym: setup_nemo_gym_config(master, tokenizer); setup_response_data(..., None);
+    #  validation on the whole validation set; the environments are {"nemo_gym": <from setup>}
     ... = setup(master, tokenizer, dataset, val_dataset)    # nemo_rl.algorithms.grpo
     grpo_train(...)
 
@@ -62,13 +66,22 @@ def run_nemo_rl(handoff: Handoff) -> str:
     master.policy["generation"] = configure_generation_config(
         master.policy["generation"], tokenizer
     )
-    dataset, val_dataset, task_to_env, val_task_to_env = setup_response_data(
-        tokenizer, master.data, master.env
-    )
+    uses_gym = bool(master.env.get("should_use_nemo_gym"))  # as grpo._should_use_nemo_gym reads it
+    if uses_gym:
+        from nemo_rl.environments.nemo_gym import setup_nemo_gym_config
+
+        setup_nemo_gym_config(master, tokenizer)
+        dataset, val_dataset = setup_response_data(tokenizer, master.data, None)
+        if val_dataset is not None:  # NeMo-Gym validates on every validation record
+            master.grpo["max_val_samples"] = master.grpo["val_batch_size"] = len(val_dataset)
+    else:
+        dataset, val_dataset, task_to_env, val_task_to_env = setup_response_data(
+            tokenizer, master.data, master.env
+        )
     (
         policy,
         generation,
-        _nemo_gym,
+        nemo_gym,
         _cluster,
         dataloader,
         val_dataloader,
@@ -79,6 +92,8 @@ def run_nemo_rl(handoff: Handoff) -> str:
         master,
         *_teachers,
     ) = setup(master, tokenizer, dataset, val_dataset)
+    if uses_gym:
+        task_to_env = val_task_to_env = {"nemo_gym": nemo_gym}
     recorder = record_train_loss(logger)
     grpo_train(
         policy,

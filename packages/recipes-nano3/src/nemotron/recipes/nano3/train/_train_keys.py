@@ -25,7 +25,13 @@ from typing import Any
 
 from nemotron.recipes.nano3.train.errors import StageConfigError
 
-__all__ = ["BRIDGE_VERSION", "KEYS_FILE", "NEMO_RL_SCHEMA_FILE", "check_train_keys"]
+__all__ = [
+    "BRIDGE_VERSION",
+    "KEYS_FILE",
+    "NEMO_RL_SCHEMA_FILE",
+    "check_train_keys",
+    "nemo_rl_schema",
+]
 
 BRIDGE_VERSION = "0.6.2"
 KEYS_FILE = Path(__file__).with_name("megatron_bridge_keys.json")
@@ -64,7 +70,7 @@ class _NemoRLNode(_Node):
         self.names = names
 
     def keys(self) -> dict[str, _Node] | None:
-        classes = _nemo_rl()["classes"]
+        classes = nemo_rl_schema()["classes"]
         fields: dict[str, _Node] = {}
         for name in _with_relatives(self.names):
             for entry in classes[name]:
@@ -74,7 +80,7 @@ class _NemoRLNode(_Node):
         return fields or None
 
     def owner(self) -> str:
-        schema = _nemo_rl()
+        schema = nemo_rl_schema()
         where = ", ".join(
             f"{name} ({entry['file']}:{entry['line']})"
             for name in sorted(self.names)
@@ -85,7 +91,7 @@ class _NemoRLNode(_Node):
 
 def _with_relatives(names: frozenset[str]) -> set[str]:
     """The classes, their base classes and subclasses (a TypedDict's keys include its bases')."""
-    classes = _nemo_rl()["classes"]
+    classes = nemo_rl_schema()["classes"]
     result = set(names)
     grew = True
     while grew:
@@ -103,7 +109,7 @@ def _bridge() -> dict[str, Any]:
 
 
 @functools.cache
-def _nemo_rl() -> dict[str, Any]:
+def nemo_rl_schema() -> dict[str, Any]:
     data: dict[str, Any] = json.loads(NEMO_RL_SCHEMA_FILE.read_text())
     return data
 

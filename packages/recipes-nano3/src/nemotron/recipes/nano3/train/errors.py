@@ -26,15 +26,19 @@ __all__ = [
 class TrainingLibraryMissingError(UserError):
     """The training library a stage calls (Megatron-Bridge, NeMo-RL) cannot be imported here."""
 
-    def __init__(self, *, stage: str, library: str, requirement: str, reason: str) -> None:
+    def __init__(
+        self, *, stage: str, library: str, requirement: str, image: str, reason: str
+    ) -> None:
         self.stage = stage
         self.library = library
         self.requirement = requirement
+        self.image = image
         self.reason = reason
         super().__init__(
             f"nano3 {stage}: {library} is not importable here ({reason}); run it on a profile "
-            f"whose container_image has it (`nemotron nano3 {stage} --run <profile>`) or, on a "
-            f"GPU machine, `pip install -r {requirement}`"
+            f"whose container_image has it (`nemotron nano3 {stage} --run <profile>`; an image "
+            f"built as docs/training.md says, e.g. {image}) or, on a GPU machine, "
+            f"`pip install -r {requirement}`"
         )
 
 
