@@ -70,7 +70,12 @@ def test_pipe_until_data_runs_the_data_stages_and_prints_their_lineage(project: 
     assert "└── tokenizer  [source] <@nano3/tokenizer>" in trees["nano3-pretrain-data"]
     assert "├── stdlib-chat  [source]" in trees["nano3-sft-data"]
     assert "└── tokenizer  [source]" in trees["nano3-sft-data"]
-    assert "└── arithmetic  [source]" in trees["nano3-rl-data"]
+    assert "├── arithmetic  [source]" in trees["nano3-rl-data"]
+    assert "├── blend  [source]" in trees["nano3-rl-data"]  # and the rows its placeholders took:
+    assert "├── placeholders-nano_v3_sft_profiled_dapo17k  [source]" in trees["nano3-rl-data"]
+    assert (
+        "└── placeholders-nano_v3_sft_profiled_skywork_no_omni  [source]" in trees["nano3-rl-data"]
+    )
     for name, artifact in published.items():
         assert artifact.producer is not None
         assert f"{name}:v1  [{artifact.type}]  run {artifact.producer.run_id}" in trees[name]
