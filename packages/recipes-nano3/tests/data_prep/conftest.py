@@ -30,3 +30,11 @@ def corpus(tmp_path: Path) -> Path:
             for i, text in enumerate(texts):
                 f.write(json.dumps({"text": f"[{round_}.{i}] {text}", "meta": {"i": i}}) + "\n")
     return path
+
+
+@pytest.fixture
+def hf_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`hf://` sources read with `datasets` (recipes-nano3[hf]) offline, from an empty HF_HOME."""
+    pytest.importorskip("datasets", reason="recipes-nano3[hf]")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))

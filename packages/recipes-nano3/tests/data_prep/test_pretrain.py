@@ -237,15 +237,10 @@ def test_pieces_read_ahead_give_the_same_bytes_and_lines(
         run_pretrain(_config(tmp_path / "bad", [SourceConfig(name="c", path=str(path))]))
 
 
-def test_hf_source_through_the_datasets_library(
-    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_hf_source_through_the_datasets_library(tmp_path: Path, corpus: Path, hf_offline) -> None:
     # `hf://NAME` is read with `datasets.load_dataset(NAME, subset, split=..., revision=...)` and
     # cut into `run.hf_shards` contiguous pieces. Nothing can come from the hub here, so NAME is
     # a local dataset folder (which load_dataset takes the same way): same bytes as the JSONL.
-    pytest.importorskip("datasets", reason="recipes-nano3[hf]")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     folder = tmp_path / "dataset"
     folder.mkdir()
     (folder / "train.jsonl").write_bytes(corpus.read_bytes())

@@ -166,14 +166,9 @@ def test_default_config_fills_from_the_datasets_the_guide_names() -> None:
     cfg.check()
 
 
-def test_hf_placeholder_source_read_offline(
-    tmp_path: Path, assets, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_hf_placeholder_source_read_offline(tmp_path: Path, assets, hf_offline) -> None:
     # `hf://NAME` sources are read with `datasets.load_dataset` (recipes-nano3[hf]); nothing comes
     # from the Hub here, so NAME is a local dataset folder, read offline the same way.
-    pytest.importorskip("datasets", reason="recipes-nano3[hf]")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     folder = tmp_path / "skywork"
     folder.mkdir()
     (folder / "train.jsonl").write_bytes((assets / "tiny/rl-fill/skywork-math.jsonl").read_bytes())

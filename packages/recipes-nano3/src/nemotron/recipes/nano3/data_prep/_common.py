@@ -20,31 +20,40 @@ def dataset_inputs(
 ) -> list[Any]:
     """One InputDatasetInfo per source: uri, revision, split, field, weight, rows, bytes, files
     (`results`: each shard's result by shard id; its `documents` are the rows read)."""
-    from nemotron.kit.artifacts import InputDatasetInfo
-
     rows: dict[str, int] = {}
     for shard in shards:
         rows[shard.source] = rows.get(shard.source, 0) + results[shard.id]["documents"]
     infos = []
     for source in sources:
         mine = [s for s in shards if s.source == source.name]
-        files = sorted({s.url for s in mine})
-        hf = source.path.startswith("hf://")
         infos.append(
-            InputDatasetInfo(
-                uri=source.path if "://" in source.path else str(Path(source.path).resolve()),
-                name=source.name,
-                revision=source.revision,
-                split=source.split if hf else None,
-                subset=source.subset,
-                text_field=source.text_field,
-                weight=source.weight,
+            source_input(
+                source,
                 rows=rows.get(source.name, 0),
-                bytes=sum(s.size for s in mine),
-                files=files[:1000],
+                files=sorted({s.url for s in mine}),
+                size=sum(s.size for s in mine),
             )
         )
     return infos
+
+
+def source_input(source: SourceConfig, *, rows: int, files: list[str], size: int = 0) -> Any:
+    """A source as an InputDatasetInfo (`rows` read from it, its `files`, `size` bytes)."""
+    from nemotron.kit.artifacts import InputDatasetInfo
+
+    hf = source.path.startswith("hf://")
+    return InputDatasetInfo(
+        uri=source.path if "://" in source.path else str(Path(source.path).resolve()),
+        name=source.name,
+        revision=source.revision,
+        split=source.split if hf else None,
+        subset=source.subset,
+        text_field=source.text_field,
+        weight=source.weight,
+        rows=rows,
+        bytes=size,
+        files=files[:1000],
+    )
 
 
 def tokenizer_input(source: str, digest: str) -> Any:

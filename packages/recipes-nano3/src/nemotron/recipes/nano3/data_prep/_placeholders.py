@@ -23,6 +23,7 @@ from typing import Any
 
 import msgspec
 
+from nemotron.recipes.nano3.data_prep._common import source_input
 from nemotron.recipes.nano3.data_prep._config import PlaceholderConfig
 from nemotron.recipes.nano3.data_prep._sources import Shard, expand_source, plan_shards, raw_records
 from nemotron.recipes.nano3.data_prep.errors import DataPrepConfigError, InputDataError
@@ -167,24 +168,11 @@ def placeholder_inputs(
     entries: list[PlaceholderConfig], loaded: dict[str, SourceRows]
 ) -> list[Any]:
     """One InputDatasetInfo per placeholder source (rows = the rows the blend took from it)."""
-    from pathlib import Path
-
-    from nemotron.kit.artifacts import InputDatasetInfo
-
-    infos = []
-    for entry in entries:
-        source = entry.source()
-        hf = source.path.startswith("hf://")
-        infos.append(
-            InputDatasetInfo(
-                uri=source.path if "://" in source.path else str(Path(source.path).resolve()),
-                name=source.name,
-                revision=entry.revision,
-                split=entry.split if hf else None,
-                subset=entry.subset,
-                text_field="prompt",
-                rows=len(loaded[entry.dataset].rows),
-                files=sorted(url for url, _, _ in expand_source(source))[:1000],
-            )
+    return [
+        source_input(
+            entry.source(),
+            rows=len(loaded[entry.dataset].rows),
+            files=sorted(url for url, _, _ in expand_source(entry.source())),
         )
-    return infos
+        for entry in entries
+    ]
