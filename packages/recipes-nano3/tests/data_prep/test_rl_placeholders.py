@@ -175,3 +175,15 @@ def test_hf_placeholder_source_read_offline(tmp_path: Path, assets, hf_offline) 
     local = _records(run_rl(_config(tmp_path / "local")).path)
     remote = run_rl(_config(tmp_path / "hf", f"placeholders.1.path=hf://{folder}"))
     assert _records(remote.path) == local
+
+
+def test_a_source_in_several_files_numbers_rows_across_them(tmp_path: Path, assets) -> None:
+    # a local copy of a split as several Parquet files (a glob): rows count on in name order
+    table = pq.read_table(assets / "tiny/rl-fill/dapo-math.parquet")
+    folder = tmp_path / "dapo"
+    folder.mkdir()
+    pq.write_table(table.slice(0, 5), folder / "train-00000-of-00002.parquet")
+    pq.write_table(table.slice(5), folder / "train-00001-of-00002.parquet")
+    single = _records(run_rl(_config(tmp_path / "single")).path)
+    split = run_rl(_config(tmp_path / "split", f"placeholders.0.path='{folder}/train-*.parquet'"))
+    assert _records(split.path) == single
