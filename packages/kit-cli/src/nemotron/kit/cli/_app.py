@@ -8,6 +8,7 @@ one line plus where to find help, exit 2.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -122,5 +123,13 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
 
 
 def main() -> None:
-    """Console-script entry point of `nemotron`."""
-    sys.exit(run_cli())
+    """Console-script entry point of `nemotron`.
+
+    `gc.freeze()` keeps the collector off what exists now: first the start-up's objects (they
+    live as long as the process), then, before exiting, everything (the interpreter's exit
+    then skips a full collection of ~40k objects: ~50 ms of a local stage's launch overhead).
+    """
+    gc.freeze()
+    code = run_cli()
+    gc.freeze()
+    sys.exit(code)

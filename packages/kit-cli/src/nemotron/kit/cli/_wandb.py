@@ -27,11 +27,12 @@ def env_table() -> dict[str, Any]:
     Raises:
         WandbConfigError: an unknown key, no `project`, a credential in the file, a bad mode.
     """
-    from nemotron.kit.lineage import wandb_settings_from
     from nemotron.kit.run import load_env
 
     table = load_env().wandb
     if table:
+        from nemotron.kit.lineage import wandb_settings_from
+
         wandb_settings_from({"wandb": table})
     return table
 
@@ -58,11 +59,13 @@ def api_key(environ: Mapping[str, str] | None = None) -> str | None:
 def job_env(table: Mapping[str, Any], resolved: Mapping[str, Any]) -> dict[str, str]:
     """The W&B variables a job needs ({} when W&B is not configured for it, or is configured
     wrongly in the stage's own config: the job reports that itself, as it would run)."""
+    run = resolved.get("run")
+    run_wandb = run.get("wandb") if isinstance(run, Mapping) else None
+    if not table and not run_wandb:
+        return {}
     from nemotron.kit.lineage import wandb_settings_from
     from nemotron.kit.lineage.errors import WandbConfigError
 
-    run = resolved.get("run")
-    run_wandb = run.get("wandb") if isinstance(run, Mapping) else None
     try:
         settings = wandb_settings_from({"wandb": dict(table), "run": {"wandb": run_wandb}})
     except WandbConfigError:

@@ -51,6 +51,7 @@ def save_resolved(
     overrides: Iterable[str] = (),
     *,
     into_run: bool = True,
+    sync: bool = True,
 ) -> str:
     """Write the config a run used into `folder` and return its digest.
 
@@ -58,7 +59,9 @@ def save_resolved(
     `source`, if given) and `overrides.yaml` (the override strings), each atomically and
     with secrets masked. Sets `current_run().config_digest` to the returned digest unless
     `into_run` is False (a launcher saving its job's config: the run is the job's, not its own;
-    capturing this process's run would also cost two `git` calls).
+    capturing this process's run would also cost two `git` calls). `sync=False` skips the
+    fsync of each file (still atomic: a reader sees the old file or the new one), for a copy
+    that need not survive a crash of the machine, such as a job folder's.
 
     Args:
         cfg: a DictConfig, a typed config (dataclass or msgspec Struct) or a dict.
@@ -73,14 +76,14 @@ def save_resolved(
     out.mkdir(parents=True, exist_ok=True)
     clean, digest = redacted_digest(cfg)
     header = f"# Resolved config ({digest}); secrets masked as ***\n"
-    _write_atomic(out / RESOLVED_FILE, header + yaml.safe_dump(clean, sort_keys=False))
+    _write_atomic(out / RESOLVED_FILE, header + yaml.safe_dump(clean, sort_keys=False), sync)
     if source is not None:
         src = Path(source)
         fmt = FORMATS.get(src.suffix.lower(), "yaml")
         text = redact_config_text(src.read_text(encoding="utf-8"), fmt)
-        _write_atomic(out / f"{ORIGINAL_STEM}{src.suffix}", text)
+        _write_atomic(out / f"{ORIGINAL_STEM}{src.suffix}", text, sync)
     override_list = redact_argv(overrides)
-    _write_atomic(out / OVERRIDES_FILE, yaml.safe_dump(override_list, sort_keys=False))
+    _write_atomic(out / OVERRIDES_FILE, yaml.safe_dump(override_list, sort_keys=False), sync)
     if into_run:
         from nemotron.kit.artifacts import current_run
 
@@ -88,13 +91,14 @@ def save_resolved(
     return digest
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, text: str, sync: bool) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -41,7 +41,17 @@ class FieldSpec:
     type: Any
     required: bool
     default: Any = None
-    doc: str | None = None
+    given_doc: str | None = None
+    """The field's `help`/`doc` metadata or `Annotated` description, when it has one."""
+    owner: type | None = None
+    """The record class, whose source has the attribute docstrings (read only when asked)."""
+
+    @property
+    def doc(self) -> str | None:
+        """The field's description: `given_doc`, else the docstring written under it."""
+        if self.given_doc or self.owner is None:
+            return self.given_doc
+        return _attribute_docs(self.owner).get(self.name)
 
 
 def is_record(tp: Any) -> bool:
@@ -52,7 +62,6 @@ def is_record(tp: Any) -> bool:
 @functools.cache
 def record_fields(cls: type) -> tuple[FieldSpec, ...]:
     """The init fields of a dataclass or Struct, with defaults and docs."""
-    docs = _attribute_docs(cls)
     specs = []
     if dataclasses.is_dataclass(cls):
         try:
@@ -72,9 +81,7 @@ def record_fields(cls: type) -> tuple[FieldSpec, ...]:
             else:
                 required, default = True, None
             doc = f.metadata.get("help") or f.metadata.get("doc") or _meta_doc(hints[f.name])
-            specs.append(
-                FieldSpec(f.name, hints[f.name], required, default, doc or docs.get(f.name))
-            )
+            specs.append(FieldSpec(f.name, hints[f.name], required, default, doc or None, cls))
     else:
         try:
             infos = msgspec.structs.fields(cls)
@@ -90,8 +97,9 @@ def record_fields(cls: type) -> tuple[FieldSpec, ...]:
                 required, default = False, info.default_factory()
             else:
                 required, default = False, info.default
-            doc = _meta_doc(info.type) or docs.get(info.name)
-            specs.append(FieldSpec(info.name, info.type, required, default, doc))
+            specs.append(
+                FieldSpec(info.name, info.type, required, default, _meta_doc(info.type), cls)
+            )
     return tuple(specs)
 
 
@@ -103,6 +111,7 @@ def _meta_doc(tp: Any) -> str | None:
     return None
 
 
+@functools.cache
 def _attribute_docs(cls: type) -> dict[str, str]:
     """Docstrings written under attributes (`x: int = 1` then `\"\"\"doc\"\"\"`), base classes too."""
     docs: dict[str, str] = {}

@@ -10,12 +10,9 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
-import tomlkit
-from tomlkit.exceptions import TOMLKitError
-from tomlkit.toml_document import TOMLDocument
 
 from nemotron.kit.run._paths import env_file_search_path, find_env_file
 from nemotron.kit.run._profiles import (
@@ -40,6 +37,9 @@ from nemotron.kit.run.errors import (
     UnknownProfileKeyError,
 )
 
+if TYPE_CHECKING:
+    from tomlkit.toml_document import TOMLDocument
+
 S = TypeVar("S", bound=msgspec.Struct)
 LOCAL = "local"
 """The profile that always exists (this machine), with or without a `[local]` table."""
@@ -60,10 +60,11 @@ class EnvProblem:
 
 @dataclass
 class EnvFile:
-    """A parsed env.toml. `document` is the tomlkit document (edits keep comments)."""
+    """A parsed env.toml. `document` is the tomlkit document (edits keep comments); a plain
+    dict when there is no file (tomlkit is imported only to read or write one)."""
 
     path: Path | None
-    document: TOMLDocument = field(default_factory=tomlkit.document)
+    document: TOMLDocument | dict[str, Any] = field(default_factory=dict)
     searched: list[Path] = field(default_factory=list)
 
     @property
@@ -136,6 +137,8 @@ class EnvFile:
 
     def set_value(self, profile: str, key: str, value: Any) -> None:
         """Set `key` in table `profile` (created if missing), keeping comments and layout."""
+        import tomlkit
+
         if profile not in self.document:
             self.document[profile] = tomlkit.table()
         self.document[profile][key] = value
@@ -145,6 +148,8 @@ class EnvFile:
         target = path or self.path
         if target is None:
             raise EnvFileError("env.toml has no path to save to; pass one")
+        import tomlkit
+
         tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
         tmp.write_text(tomlkit.dumps(self.document), encoding="utf-8")
         os.replace(tmp, target)
@@ -310,6 +315,9 @@ def load_env(path: str | os.PathLike[str] | None = None) -> EnvFile:
         raise EnvFileError(
             f"env file {found} does not exist; fix --env-file / NEMOTRON_ENV_FILE", found
         )
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
     try:
         document = tomlkit.parse(found.read_text(encoding="utf-8"))
     except UnicodeDecodeError as err:

@@ -233,6 +233,7 @@ def launch(
             source=Path(config_source) if config_source else None,
             overrides=config_overrides,
             into_run=False,
+            sync=False,  # like the record beside it: a job folder need not survive a crash
         )
     save_record(record, root)
     job = Job(record, root)
