@@ -1,4 +1,5 @@
-"""`pid_alive`: running processes are alive; exited ones, reaped or zombie, are dead."""
+"""`pid_alive`: running processes are alive; exited ones, reaped or zombie, are dead; a pid
+started at another time than recorded is another process."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from nemotron.kit.artifacts.processes import pid_alive
+from nemotron.kit.artifacts.processes import pid_alive, process_start
 
 
 def _state(pid: int) -> str:
@@ -45,3 +46,16 @@ def test_a_zombie_is_dead() -> None:
         assert not pid_alive(pid)
     finally:
         os.waitpid(pid, 0)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="start times are read from /proc")
+def test_a_pid_started_at_another_time_is_another_process() -> None:
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]) as child:
+        try:
+            started, ours = process_start(child.pid), process_start(os.getpid())
+            assert started is not None and ours is not None and started >= ours
+            assert pid_alive(child.pid, started)
+            assert not pid_alive(child.pid, started + 1)  # what the pid named before was not it
+        finally:
+            child.kill()
+    assert process_start(child.pid) is None

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from nemotron.kit.artifacts.processes import process_start
 from nemotron.kit.run import get_job, launch, list_jobs
 from nemotron.kit.run._records import JobRecord, new_job_id, now, save_record
 from nemotron.kit.run._supervisor import PAST_PUBLISH_POINT
@@ -305,3 +306,44 @@ def test_a_record_whose_launcher_died_is_reconciled(project) -> None:
     save_record(record)
     assert [j.status() for j in list_jobs()] == ["FAILED"]
     assert get_job(record.id).record.message.startswith("the launching process exited")
+
+
+def _running_record(pid: int, started: int) -> JobRecord:
+    """A RUNNING local record whose supervisor and stage are `pid`, started at `started`."""
+    record = JobRecord(
+        id=new_job_id("reused"),
+        name="reused",
+        profile="local",
+        executor="local",
+        command=["python", "x.py"],
+        launched_by=["nemotron"],
+        created_at=now(),
+        state="RUNNING",
+        pid=pid,
+        stage_pid=pid,
+        process_starts={str(pid): started},
+    )
+    save_record(record)
+    return record
+
+
+def test_a_pid_reused_by_another_process_is_not_taken_for_the_job(project) -> None:
+    """Reconcile and cancel check the recorded start time before trusting or signalling a pid."""
+    stranger = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True
+    )
+    try:
+        started = process_start(stranger.pid)
+        assert started is not None
+        ours = _running_record(stranger.pid, started)  # the same process: the job runs
+        assert get_job(ours.id).status() == "RUNNING"
+
+        reused = _running_record(stranger.pid, started - 1)  # an earlier process had this pid
+        assert get_job(reused.id).status() == "FAILED"
+        cancelled = _running_record(stranger.pid, started - 1)
+        assert get_job(cancelled.id).cancel() is True
+        assert get_job(cancelled.id).state == "CANCELLED"
+        assert stranger.poll() is None and alive(stranger.pid)  # neither signalled the stranger
+    finally:
+        stranger.kill()
+        stranger.wait()

@@ -16,10 +16,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import IO, Any
 
-from nemotron.kit.artifacts.processes import pid_alive
+from nemotron.kit.artifacts.processes import pid_alive, process_start
 from nemotron.kit.artifacts.publish_point import LATCH_ENV
 from nemotron.kit.run import _supervisor as supervisor
 from nemotron.kit.run._job import Job
@@ -28,7 +27,6 @@ from nemotron.kit.run._records import TERMINAL_STATES, load_record, save_record,
 
 __all__ = ["cancel_local", "reconcile_local", "run_local"]
 
-SUPERVISOR = Path(supervisor.__file__)
 CANCEL_WAIT_S = 2.0
 """How long a cancel waits for the stage to start, and then for its supervisor to record the end."""
 
@@ -57,6 +55,9 @@ def run_local(
     write_atomic(job.folder / "submission.sh", shlex.join(command) + "\n")
     record.log_files = [str(job.folder / supervisor.LOG_FILE)]
     record.launcher_pid = os.getpid()
+    started = process_start(record.launcher_pid)
+    if started is not None:
+        record.process_starts = {str(record.launcher_pid): started}
     record.state = "SUBMITTED"
     save_record(record, job._root)
     env = {
@@ -65,7 +66,7 @@ def run_local(
         **secret_env,
         LATCH_ENV: str(job.folder / supervisor.LATCH_FILE),
     }
-    argv = [sys.executable, str(SUPERVISOR), str(job.folder)]
+    argv = [*supervisor.command(sys.executable), str(job.folder)]
     for dep in deps:
         argv += ["--after", str(dep.folder)]
     if detach:
@@ -180,7 +181,7 @@ def cancel_local(job: Job) -> bool:
         return False
     record = _wait_record(job, lambda r: r.stage_pid is not None)
     if record.stage_pid is not None and record.state not in TERMINAL_STATES:
-        supervisor.kill_group(record.stage_pid)
+        _kill_stage(record)
     record = _wait_record(job, lambda r: False)
     if record.state not in TERMINAL_STATES:  # no supervisor left to record it
         job.record = record
@@ -193,7 +194,7 @@ def _wait_record(job: Job, done: Callable[[Any], bool]) -> Any:
     deadline = time.monotonic() + CANCEL_WAIT_S
     while True:
         record = job.record = load_record(job.id, job._root)
-        gone = record.pid is not None and not pid_alive(record.pid)
+        gone = record.pid is not None and not _alive(record, record.pid)
         if done(record) or record.state in TERMINAL_STATES or gone:
             return record
         if time.monotonic() > deadline:
@@ -207,14 +208,33 @@ def reconcile_local(job: Job) -> None:
     if record.state in TERMINAL_STATES:
         return
     if record.pid is not None:
-        if pid_alive(record.pid):
+        if _alive(record, record.pid):
             return
-        if record.stage_pid is not None and supervisor.group_alive(record.stage_pid):
-            supervisor.kill_group(record.stage_pid)
+        if record.stage_pid is not None:
+            _kill_stage(record)
         cancelled = supervisor.latch(job.folder) == "cancelled"
         if cancelled:
             job._finish("CANCELLED", None, "cancelled by user")
         else:
             job._finish("FAILED", None, "the process running the job exited without a result")
-    elif record.launcher_pid is not None and not pid_alive(record.launcher_pid):
+    elif record.launcher_pid is not None and not _alive(record, record.launcher_pid):
         job._finish("FAILED", None, "the launching process exited before the job started")
+
+
+def _alive(record: Any, pid: int) -> bool:
+    """Whether `pid` is still the job's process (not gone, and not reused by another)."""
+    return pid_alive(pid, record.process_starts.get(str(pid)))
+
+
+def _kill_stage(record: Any) -> None:
+    """Stop the stage's process group, unless its pid now names another process's group.
+
+    While any process of the stage's group lives, the system does not give its number to a
+    new process; so a leader alive under another start time means the group is gone.
+    """
+    pgid = record.stage_pid
+    recorded, leader = record.process_starts.get(str(pgid)), process_start(pgid)
+    if recorded is not None and leader is not None and leader != recorded:
+        return
+    if supervisor.group_alive(pgid):
+        supervisor.kill_group(pgid)

@@ -63,6 +63,9 @@ class JobRecord(msgspec.Struct, kw_only=True):
     """Local jobs: the stage's process, leader of its own process group."""
     launcher_pid: int | None = None
     """Local jobs: the process that launched it (until the supervisor has started)."""
+    process_starts: dict[str, int] = {}
+    """Local jobs: start time of each pid above (clock ticks after boot, from /proc), so a pid
+    the system has since given to another process is not taken for the job's."""
     started_at: str | None = None
     depends_on: list[str] = []
     config_digest: str | None = None
