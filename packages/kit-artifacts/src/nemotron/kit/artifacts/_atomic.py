@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 
 from nemotron.kit.artifacts.processes import pid_alive
 
-_HOST = socket.gethostname().replace("-", "_")
+_HOST = os.uname().nodename.replace("-", "_")  # gethostname() without importing socket
 
 
 def temp_name(stem: str = "tmp") -> str:

@@ -6,7 +6,9 @@ kit-run's local backend starts it (`command()`) in its own session, so a Ctrl-C 
 of the launching CLI's process group does not reach it. `BOOT` imports this file as a
 top-level module, so its cached bytecode is used, and it starts with little more than the
 standard library (no pathlib, subprocess or datetime: it sits between the CLI and the stage,
-every millisecond of its start-up is launch overhead). Its environment is the stage's. It:
+every millisecond of its start-up is launch overhead), and it ends with `os._exit` (it
+writes nothing buffered: its files are closed, its relay is unbuffered). Its environment is
+the stage's. It:
 
 - waits for the jobs in `--after` to succeed (their records' states);
 - starts CMD in its own process group, with stdin closed and stdout/stderr into `output.log`
@@ -48,8 +50,8 @@ PAST_PUBLISH_POINT = (
     "a cancel came after the job's publish point: it was left to finish its publish"
 )
 BOOT = (
-    "import sys; sys.path.insert(0, {folder!r}); import _supervisor; del sys.path[0]; "
-    "sys.exit(_supervisor.main(sys.argv[1:]))"
+    "import os, sys; sys.path.insert(0, {folder!r}); import _supervisor; del sys.path[0]; "
+    "os._exit(_supervisor.main(sys.argv[1:]))"
 )
 
 
