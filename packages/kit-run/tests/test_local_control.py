@@ -289,42 +289,35 @@ def test_stage_output_on_a_terminal_is_a_terminal_and_logs_stay_plain(stage) -> 
     assert lines == ["tty False", "\x1b[2Kstep 1\rstep 2"]
 
 
-def test_a_record_whose_launcher_died_is_reconciled(project) -> None:
-    gone = subprocess.Popen([sys.executable, "-c", "pass"])
-    gone.wait()
+def _local_record(name: str, **fields: object) -> JobRecord:
+    """A saved record of a local job `python x.py` with `fields` (state, pids)."""
     record = JobRecord(
-        id=new_job_id("orphan"),
-        name="orphan",
+        id=new_job_id(name),
+        name=name,
         profile="local",
         executor="local",
         command=["python", "x.py"],
         launched_by=["nemotron"],
         created_at=now(),
-        state="SUBMITTED",
-        launcher_pid=gone.pid,
+        **fields,  # type: ignore[arg-type]
     )
     save_record(record)
+    return record
+
+
+def test_a_record_whose_launcher_died_is_reconciled(project) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    record = _local_record("orphan", state="SUBMITTED", launcher_pid=gone.pid)
     assert [j.status() for j in list_jobs()] == ["FAILED"]
     assert get_job(record.id).record.message.startswith("the launching process exited")
 
 
 def _running_record(pid: int, started: int) -> JobRecord:
     """A RUNNING local record whose supervisor and stage are `pid`, started at `started`."""
-    record = JobRecord(
-        id=new_job_id("reused"),
-        name="reused",
-        profile="local",
-        executor="local",
-        command=["python", "x.py"],
-        launched_by=["nemotron"],
-        created_at=now(),
-        state="RUNNING",
-        pid=pid,
-        stage_pid=pid,
-        process_starts={str(pid): started},
+    return _local_record(
+        "reused", state="RUNNING", pid=pid, stage_pid=pid, process_starts={str(pid): started}
     )
-    save_record(record)
-    return record
 
 
 def test_a_pid_reused_by_another_process_is_not_taken_for_the_job(project) -> None:
