@@ -299,7 +299,7 @@ def _local_record(name: str, **fields: object) -> JobRecord:
         command=["python", "x.py"],
         launched_by=["nemotron"],
         created_at=now(),
-        **fields,  # type: ignore[arg-type]
+        **fields,
     )
     save_record(record)
     return record
