@@ -55,6 +55,8 @@ def redact_config_text(text: str, fmt: str, environ: Mapping[str, str] | None = 
     except ConfigSyntaxError:
         return by_lines
     clean = secrets.redact(data, environ)
+    if by_lines == text:  # no line was masked: the text is right when the data has no secret
+        return text if data == clean else _dump(clean, fmt)
     try:
         if parse_text(by_lines, fmt)[0] == clean:
             return by_lines
