@@ -9,7 +9,11 @@ from typing import Any
 
 import pytest
 
-from nemotron.kit.cli._profiles import DEFAULT_PROFILE, given_default_profile
+from nemotron.kit.cli._profiles import (
+    DEFAULT_PROFILE,
+    default_before_command,
+    given_default_profile,
+)
 
 Cli = Callable[..., Any]
 ENV = '[cli]\ndefault_profile = "lap"\n\n[lap]\nexecutor = "local"\ndescription = "mine"\n'
@@ -29,6 +33,31 @@ def test_a_profile_option_without_a_name_gets_the_default(
     argv: list[str], expected: list[str]
 ) -> None:
     assert given_default_profile(argv) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["-r", "train", "-c", "tiny"], ["-r", DEFAULT_PROFILE, "train", "-c", "tiny"]),
+        (["-c", "tiny", "--batch", "prep"], ["-c", "tiny", "--batch", DEFAULT_PROFILE, "prep"]),
+        (["-r", "lap", "train"], ["-r", "lap", "train"]),
+        (["train", "-r", "train"], ["train", "-r", "train"]),  # the stage's own: a profile
+    ],
+)
+def test_a_profile_option_before_a_subcommand_name_gets_the_default(
+    args: list[str], expected: list[str]
+) -> None:
+    assert default_before_command(args, ["train", "prep"]) == expected
+
+
+@pytest.mark.parametrize("args", [("-r", "train"), ("--batch", "train"), ("-d", "-b", "train")])
+def test_group_profile_option_then_the_stage(
+    cli: Cli, workdir: Path, args: tuple[str, ...]
+) -> None:
+    (workdir / "env.toml").write_text(ENV)
+    result = cli("demo", *args, "-c", "tiny", "--dry-run")
+    assert result.code == 0, result.err
+    assert "# would submit to profile 'lap':" in result.out
 
 
 @pytest.mark.parametrize("args", [("--batch",), ("-b", "lr=0.25"), ("--run", "-c", "tiny")])

@@ -87,6 +87,24 @@ def test_local_job_gets_the_shipped_config_and_the_pins(cli: Cli, workdir: Path)
     assert "data: art://demo-data:v1" in resolved
 
 
+def test_pins_are_applied_to_the_config_composed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from nemotron.kit import config
+    from nemotron.kit.cli import StageOptions, plan_stage
+
+    _publish_data(3)
+    monkeypatch.syspath_prepend(str(Path(__file__).parent / "data" / "plugin"))
+    stage = importlib.import_module("demo_recipes.cli").app.stages["train"]
+    loads: list[Any] = []
+    real = config.load_config
+    monkeypatch.setattr(config, "load_config", lambda *a, **k: loads.append(a) or real(*a, **k))
+    plan = plan_stage(stage, StageOptions(overrides=("steps=1",)))
+    assert plan.pins == ("data=art://demo-data:v1",)
+    assert (plan.resolved["data"], plan.resolved["steps"]) == ("art://demo-data:v1", 1)
+    assert len(loads) == 1  # composed once; the pins go onto that config
+
+
 def test_stage_launcher_values_are_kit_runs() -> None:
     from nemotron.kit.cli._stage import Launcher as CliLauncher
     from nemotron.kit.run._launchers import Launcher as RunLauncher

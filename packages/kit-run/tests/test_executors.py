@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from nemotron.kit.run import build_executor, load_env_profile
-from nemotron.kit.run._executors import import_nemo_run
+from nemotron.kit.run._nemo_run import import_nemo_run, skypilot_available
 from nemotron.kit.run.errors import ExecutorError, ProfileValueError, RunConfigError
 
 KINDS = """
@@ -139,11 +139,10 @@ def test_cloud_kinds(write_env, name: str, cls: str) -> None:
 
 def test_skypilot_builds_or_says_how_to_install(write_env, project: Path, commit_project) -> None:
     run = import_nemo_run()
-    from nemo_run.core.execution import skypilot  # imported above, quietly
 
     write_env(KINDS)
     prof = load_env_profile("skypilot")
-    if not skypilot._SKYPILOT_AVAILABLE:
+    if not skypilot_available():
         with pytest.raises(ExecutorError, match=r"kit-run\[skypilot\]"):
             build_executor(prof)
         pytest.skip("[skypilot] SkyPilot is not installed (pip install 'kit-run[skypilot]')")

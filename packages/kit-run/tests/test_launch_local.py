@@ -10,7 +10,7 @@ import time
 import pytest
 
 from nemotron.kit.run import get_job, launch, list_jobs
-from nemotron.kit.run._executors import import_nemo_run
+from nemotron.kit.run._nemo_run import skypilot_available
 from nemotron.kit.run.errors import JobFailedError
 
 # torchx's local scheduler (under NeMo-Run's LocalExecutor) leaves its log file handles to the GC.
@@ -197,10 +197,7 @@ def test_dry_run_renders_and_submits_nothing(write_env, script, profile: str) ->
 def test_skypilot_dry_run_renders_and_submits_nothing(
     write_env, script, project, commit_project
 ) -> None:
-    import_nemo_run()
-    from nemo_run.core.execution import skypilot
-
-    if not skypilot._SKYPILOT_AVAILABLE:
+    if not skypilot_available():
         pytest.skip("[skypilot] SkyPilot is not installed (pip install 'kit-run[skypilot]')")
     commit_project()
     write_env(

@@ -36,7 +36,7 @@ def list_(
         return
     rows = [("JOB ID", "PROFILE", "STATE", "CREATED")]
     for job in jobs:
-        state = job.status() if job.record.executor == "local" else job.state
+        state = job.status(scheduler=False)
         rows.append((job.id, job.record.profile, state, job.record.created_at))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:

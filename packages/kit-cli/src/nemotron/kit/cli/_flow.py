@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import shlex
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -264,28 +264,26 @@ def plan_stage(
     table = env_table()
     wandb: dict[str, Any] = {}
 
-    def composed(overrides: Sequence[str]) -> Any:
-        if stage.config_class is not None:  # what the job's own `cli(Config, ...)` will build
-            cfg = compose(stage.config_class, config_file, [])
-        else:
-            cfg = load_config(config_file)
-        run = OmegaConf.select(cfg, "run")
-        if table and OmegaConf.is_dict(run) and "wandb" in run:  # the stage takes W&B settings
-            wandb.update(table)  # as the shipped config will have it, under the overrides
-            own = OmegaConf.to_container(run, resolve=False)
-            assert isinstance(own, dict)
-            merged = merged_run_wandb(table, own.get("wandb"))
-            OmegaConf.update(cfg, "run.wandb", merged, force_add=True)
-        return apply_hydra_overrides(cfg, list(overrides)) if overrides else cfg
-
-    cfg = composed(options.overrides)
+    if stage.config_class is not None:  # what the job's own `cli(Config, ...)` will build
+        cfg = compose(stage.config_class, config_file, [])
+    else:
+        cfg = load_config(config_file)
+    run = OmegaConf.select(cfg, "run")
+    if table and OmegaConf.is_dict(run) and "wandb" in run:  # the stage takes W&B settings
+        wandb.update(table)  # as the shipped config will have it, under the overrides
+        own = OmegaConf.to_container(run, resolve=False)
+        assert isinstance(own, dict)
+        merged = merged_run_wandb(table, own.get("wandb"))
+        OmegaConf.update(cfg, "run.wandb", merged, force_add=True)
+    if options.overrides:
+        cfg = apply_hydra_overrides(cfg, list(options.overrides))
     inputs = [_check_input(item, cfg, pending or {}) for item in stage.inputs]
     plan = StagePlan(stage, options, config_file, cfg, {}, profile, inputs, wandb)
     unresolved = [i.problem for i in inputs if i.problem is not None]
     if unresolved and not options.dry_run:
         raise unresolved[0]
-    if plan.pins:
-        plan.cfg = cfg = composed(plan.overrides)
+    if plan.pins:  # the job applies them after the user's overrides: so does the plan
+        plan.cfg = cfg = apply_hydra_overrides(cfg, list(plan.pins))
     lenient = bool(unresolved or pending)
     plan.resolved = _leniently_resolved(cfg) if lenient else resolve_to_container(cfg)
     if stage.config_class is not None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 __all__ = [
     "DEFAULT_PROFILE",
     "chosen_profile",
+    "default_before_command",
     "given_default_profile",
     "profile_names",
     "profile_rows",
@@ -16,6 +17,7 @@ __all__ = [
 DEFAULT_PROFILE = "(default)"
 """`--run`/`--batch` given without a name: env.toml's `[cli] default_profile`, else `local`."""
 _PROFILE_OPTIONS = ("-r", "--run", "-b", "--batch")
+_VALUE_OPTIONS = ("-c", "--config", *_PROFILE_OPTIONS)
 
 
 def given_default_profile(argv: Sequence[str]) -> list[str]:
@@ -31,6 +33,28 @@ def given_default_profile(argv: Sequence[str]) -> list[str]:
             following = argv[index + 1] if index + 1 < len(argv) else None
             if following is None or following.startswith("-") or "=" in following:
                 out.append(DEFAULT_PROFILE)
+    return out
+
+
+def default_before_command(args: Sequence[str], commands: Sequence[str]) -> list[str]:
+    """A recipe group's `args` with DEFAULT_PROFILE after a `--run`/`--batch` followed by one
+    of the group's `commands` (`nemotron nano3 -r sft`: `sft` is the stage, not a profile).
+
+    Only the group's own options are looked at: the words after its subcommand are the
+    subcommand's (`nemotron nano3 sft -r sft` names a profile `sft`).
+    """
+    out = list(args)
+    index = 0
+    while index < len(out):
+        arg = out[index]
+        if arg in _PROFILE_OPTIONS and index + 1 < len(out) and out[index + 1] in commands:
+            out.insert(index + 1, DEFAULT_PROFILE)
+        if arg in _VALUE_OPTIONS:
+            index += 2
+        elif arg.startswith("-"):
+            index += 1
+        else:
+            break  # the subcommand
     return out
 
 

@@ -301,6 +301,11 @@ class StageCommand(TyperCommand):
 class RecipeGroup(SuggestingGroup):
     """A recipe group (`nano3`, `nano3 data prep`): subcommands are stages or groups."""
 
+    def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
+        from nemotron.kit.cli._profiles import default_before_command
+
+        return super().parse_args(ctx, default_before_command(args, self.list_commands(ctx)))
+
 
 def _group_options(
     config: ConfigOpt = None, run: RunOpt = None, batch: BatchOpt = None, dry_run: DryRunOpt = False

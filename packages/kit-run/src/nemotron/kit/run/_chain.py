@@ -19,9 +19,10 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from nemotron.kit.run._backends import backend_for
 from nemotron.kit.run._job import Job
 from nemotron.kit.run._launch import launch, resolve_profile
-from nemotron.kit.run._profiles import BaseProfile, SlurmProfile
+from nemotron.kit.run._profiles import BaseProfile
 from nemotron.kit.run._records import TERMINAL_STATES
 from nemotron.kit.run.errors import ChainStepFailedError
 
@@ -58,7 +59,7 @@ class JobChain:
     @property
     def scheduled(self) -> bool:
         """True when the scheduler holds the chain (Slurm `afterok`): all steps go in at once."""
-        return isinstance(self.profile, SlurmProfile)
+        return backend_for(self.profile).schedules_dependencies
 
     @property
     def jobs(self) -> list[Job]:

@@ -21,15 +21,12 @@ import shlex
 import stat
 import subprocess
 from functools import cache
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from nemotron.kit.run._profiles import SlurmProfile
 from nemotron.kit.run._shared import shared_root
 from nemotron.kit.run._sshverify import verified_login
 from nemotron.kit.run.errors import ExecutorError, ProfileValueError
-
-if TYPE_CHECKING:
-    import nemo_run
 
 __all__ = ["JobHost", "job_host", "ssh_tunnel", "tunnel_record"]
 
@@ -206,7 +203,7 @@ def tunnel_record(profile: SlurmProfile) -> dict[str, Any]:
     }
 
 
-def ssh_tunnel(settings: dict[str, Any]) -> nemo_run.SSHTunnel:
+def ssh_tunnel(settings: dict[str, Any]) -> Any:
     """NeMo-Run's SSHTunnel for a `tunnel_record`, checking the host key against known_hosts.
 
     NeMo-Run's tunnel (fabric's `Connection`) accepts and remembers any host key; ours logs in
@@ -214,9 +211,9 @@ def ssh_tunnel(settings: dict[str, Any]) -> nemo_run.SSHTunnel:
     """
     import functools
 
-    from nemotron.kit.run._executors import import_nemo_run
+    from nemotron.kit.run import _nemo_run as nr
 
-    run = import_nemo_run()
+    run = nr.import_nemo_run()
     tunnel = run.SSHTunnel(
         host=settings["host"],
         user=settings["user"],
@@ -224,6 +221,5 @@ def ssh_tunnel(settings: dict[str, Any]) -> nemo_run.SSHTunnel:
         identity=settings.get("identity"),
         job_dir=settings["job_dir"],
     )
-    # an instance attribute, not a subclass: NeMo-Run serializes the tunnel by its class
-    tunnel._authenticate = functools.partial(verified_login, tunnel, settings.get("known_hosts"))
+    nr.set_login(tunnel, functools.partial(verified_login, tunnel, settings.get("known_hosts")))
     return tunnel

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nemotron.kit.run._executors import import_nemo_run
 from nemotron.kit.run._hosts import JobHost, job_host
 from nemotron.kit.run._records import (
     TERMINAL_STATES,
@@ -17,44 +16,7 @@ from nemotron.kit.run._records import (
     now,
     save_record,
 )
-from nemotron.kit.run._secretfile import secrets_path_in
 from nemotron.kit.run.errors import JobFailedError
-
-_SLURM_STATES = {
-    "PENDING": "PENDING",
-    "REQUEUED": "PENDING",
-    "CONFIGURING": "RUNNING",
-    "RUNNING": "RUNNING",
-    "COMPLETING": "RUNNING",
-    "SUSPENDED": "RUNNING",
-    "RESIZING": "RUNNING",
-    "COMPLETED": "SUCCEEDED",
-    "CANCELLED": "CANCELLED",
-    "FAILED": "FAILED",
-    "TIMEOUT": "FAILED",
-    "NODE_FAIL": "FAILED",
-    "OUT_OF_MEMORY": "FAILED",
-    "BOOT_FAIL": "FAILED",
-    "DEADLINE": "FAILED",
-    "PREEMPTED": "FAILED",
-}
-
-# A job array has one sacct row per task; the row that speaks for the whole array comes first.
-_ROW_ORDER = ("RUNNING", "PENDING", "UNKNOWN", "FAILED", "CANCELLED", "SUCCEEDED")
-
-
-def _overall(rows: list[str]) -> str:
-    """The `State|ExitCode` row of a job, or of a job array as a whole: running while any task
-    runs or waits, else failed or cancelled if any task was, else succeeded."""
-
-    def order(row: str) -> int:
-        state = _SLURM_STATES.get(row.partition("|")[0].split(" ")[0], "UNKNOWN")
-        return _ROW_ORDER.index(state) if state in _ROW_ORDER else 2
-
-    return min(rows, key=order, default="")
-
-
-_NEVER_STARTS = "a job it depends on did not succeed, so it could never start (cancelled)"
 
 
 class Job:
@@ -90,45 +52,18 @@ class Job:
         return record_dir(self.id, self._root)
 
     # ----------------------------------------------------------------- status
-    def status(self) -> str:
-        """Refresh the state from the scheduler and return it."""
-        rec = self.record
-        if rec.state in TERMINAL_STATES:
-            return rec.state
-        if rec.executor == "slurm" and rec.backend_id:
-            self._refresh_slurm()
-        elif rec.executor == "local":
-            from nemotron.kit.run._local import reconcile_local
+    def status(self, *, scheduler: bool = True) -> str:
+        """Refresh the state from where the job runs (its backend) and return it.
 
-            reconcile_local(self)
-        return self.record.state
+        `scheduler=False`: only what this machine tells without asking a scheduler (a local
+        job's processes); other jobs keep their last known state.
+        """
+        from nemotron.kit.run._backends import backend_of
 
-    def _refresh_slurm(self) -> None:
-        rec = self.record
-        job_id = rec.backend_id or ""
-        out = self.host.run(["sacct", "-n", "-P", "-X", "-j", job_id, "-o", "State,ExitCode"])
-        line = _overall(out.strip().splitlines())
-        if not line:  # not in the accounting database yet
-            queued = self.host.run(["squeue", "-h", "-j", job_id, "-o", "%T"]).strip()
-            state = _SLURM_STATES.get(queued.split(" ")[0], rec.state) if queued else rec.state
-            self._update(state)
-            return
-        raw_state, _, raw_code = line.partition("|")
-        state = _SLURM_STATES.get(raw_state.split(" ")[0], "UNKNOWN")
-        code = int(raw_code.split(":")[0]) if raw_code.split(":")[0].isdigit() else None
-        if state in TERMINAL_STATES:
-            message = "" if state == "SUCCEEDED" else _last_line(self.logs(tail=20))
-            self._finish(state, code, message)
-        elif state == "PENDING" and self._never_starts(job_id):
-            self.host.run(["scancel", job_id])
-            self._finish("CANCELLED", None, _NEVER_STARTS)
-        else:
-            self._update(state)
-
-    def _never_starts(self, job_id: str) -> bool:
-        """Slurm keeps a job whose `afterok` dependency failed pending forever."""
-        reason = self.host.run(["squeue", "-h", "-j", job_id, "-o", "%r"]).strip()
-        return reason == "DependencyNeverSatisfied"
+        backend = backend_of(self.record)
+        if self.record.state in TERMINAL_STATES or (backend.asks_scheduler and not scheduler):
+            return self.record.state
+        return backend.status(self)
 
     def _update(self, state: str) -> None:
         if state != self.record.state:
@@ -177,24 +112,11 @@ class Job:
         Returns False when a local job was past its publish point: it is left to finish its
         publish, and its record says so when it ends.
         """
-        rec = self.record
-        if rec.state in TERMINAL_STATES:
+        from nemotron.kit.run._backends import backend_of
+
+        if self.record.state in TERMINAL_STATES:
             return True
-        if rec.executor == "local":
-            from nemotron.kit.run._local import cancel_local
-
-            return cancel_local(self)
-        if rec.executor == "slurm" and rec.backend_id:
-            self.host.run(["scancel", rec.backend_id])
-            if rec.tunnel and rec.tunnel.get("shared_root"):  # a job that never started
-                self.host.run(["rm", "-f", secrets_path_in(rec.tunnel["shared_root"], rec.id)])
-        elif rec.handle:
-            import_nemo_run()
-            from nemo_run.run.torchx_backend.runner import get_runner
-
-            get_runner().cancel(rec.handle)
-        self._finish("CANCELLED", None, "cancelled by user")
-        return True
+        return backend_of(self.record).cancel(self)
 
     def wait(
         self,
@@ -266,11 +188,6 @@ class LogFollower:
             if sizes == before:
                 break
         return self._lines(sizes, final=True)
-
-
-def _last_line(text: str) -> str:
-    lines = [line for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else ""
 
 
 def get_job(job_id: str, root: Path | None = None) -> Job:

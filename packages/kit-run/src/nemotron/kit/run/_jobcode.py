@@ -183,13 +183,13 @@ def _git_state(root: Path) -> tuple[str | None, bool]:
 
 def upload_job_code(job_code: JobCode, tunnel: Any, shared_root: str) -> None:
     """Copy the trees to `<shared_root>/.nemotron/` where missing (renamed into place at the end)."""
-    from nemo_run.core.tunnel.client import SSHTunnel
+    from nemotron.kit.run import _nemo_run as nr
 
     pairs = [
         (job_code.local_deps, job_code.remote_deps(shared_root)),
         (job_code.local_code, job_code.remote_code(shared_root)),
     ]
-    if not isinstance(tunnel, SSHTunnel):
+    if not nr.is_ssh_tunnel(tunnel):
         for local, remote in pairs:
             if not os.path.isdir(remote):
                 os.makedirs(os.path.dirname(remote), exist_ok=True)
@@ -197,12 +197,10 @@ def upload_job_code(job_code: JobCode, tunnel: Any, shared_root: str) -> None:
                 shutil.copytree(local, tmp, symlinks=True, dirs_exist_ok=True)
                 os.rename(tmp, remote)
         return
-    from nemo_run.core.tunnel.rsync import rsync
-
     tunnel.connect()
     for local, remote in pairs:
         if tunnel.run(f"test -d {remote}", warn=True).ok:
             continue
         tmp = f"{remote}.tmp-{os.getpid()}"
-        rsync(tunnel.session, f"{local}/", tmp, rsync_opts="-l --chmod=Du=rwx,Dgo=rx,Fu=rw,Fgo=r")
+        nr.rsync(tunnel, f"{local}/", tmp, "-l --chmod=Du=rwx,Dgo=rx,Fu=rw,Fgo=r")
         tunnel.run(f"mv -T {tmp} {remote} || rm -rf {tmp}")

@@ -19,7 +19,8 @@ from typing import Literal, TypeVar, get_args
 
 import msgspec
 
-from nemotron.kit.run._profiles import BaseProfile, SlurmProfile
+from nemotron.kit.run._backends import can_start_ray
+from nemotron.kit.run._profiles import BaseProfile
 
 __all__ = ["LAUNCHERS", "Launcher", "for_launcher"]
 
@@ -45,6 +46,6 @@ def for_launcher(profile: P, kind: Launcher | None) -> P:
         if profile.gpus_per_node < 1:
             return _one_task(profile)
         return msgspec.structs.replace(profile, ntasks_per_node=1, launcher="torchrun", ray=False)
-    if isinstance(profile, SlurmProfile) and profile.ray:
+    if can_start_ray(profile):
         return msgspec.structs.replace(profile, ntasks_per_node=1, launcher="none")
     return _one_task(profile)

@@ -178,6 +178,12 @@ FOREIGN_TABLES = ("wandb",)
 SPECIAL_TABLES = (*SETTINGS_TABLES, *FOREIGN_TABLES)
 
 
+def profile_kind(profile: BaseProfile) -> str:
+    """The executor kind of a profile (`local`, `slurm`, ...): its env.toml `executor` value."""
+    tag = type(profile).__struct_config__.tag
+    return str(tag) if tag is not None else "local"
+
+
 def field_names(cls: type[msgspec.Struct]) -> list[str]:
     """Keys a table of this type accepts."""
     return list(cls.__struct_fields__)

@@ -50,10 +50,10 @@ def _text(secrets: Mapping[str, str]) -> bytes:
 @contextlib.contextmanager
 def secrets_for_job(tunnel: Any, path: str, secrets: Mapping[str, str]) -> Iterator[None]:
     """Write the secrets file for the duration of a submission; remove it if submitting fails."""
-    from nemo_run.core.tunnel.client import SSHTunnel
+    from nemotron.kit.run._nemo_run import is_ssh_tunnel
 
     folder = os.path.dirname(path)
-    if isinstance(tunnel, SSHTunnel):
+    if is_ssh_tunnel(tunnel):
         tunnel.connect()
         tunnel.run(f"mkdir -p {shlex.quote(folder)} && chmod 0700 {shlex.quote(folder)}")
         sftp = tunnel.session.sftp()

@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nemotron.kit.run._nemo_run import RUNDIR
+
 __all__ = [
     "JobFile",
-    "drop_submit_side_files",
     "placeholder",
     "ship_into_job_dir",
     "ship_ray",
     "substitute",
 ]
 
-_RUNDIR = "/nemo_run"  # nemo_run.config.RUNDIR_NAME as a path (not imported: keep this light)
 _SUBDIR = "nemotron"
 
 
@@ -73,15 +73,15 @@ def ship_into_job_dir(executor: Any, files: Sequence[JobFile]) -> dict[str, str]
 
 
 def _without_container(executor: Any, path: str) -> str:
-    from nemo_run import SlurmExecutor
+    from nemotron.kit.run._nemo_run import import_nemo_run
 
     if (
-        isinstance(executor, SlurmExecutor)
+        isinstance(executor, import_nemo_run().SlurmExecutor)
         and executor.container_image is None
-        and path.startswith(_RUNDIR + "/")
+        and path.startswith(RUNDIR + "/")
     ):
         cluster_dir = os.path.join(executor.tunnel.job_dir, Path(executor.job_dir).name)
-        return cluster_dir + path[len(_RUNDIR) :]
+        return cluster_dir + path[len(RUNDIR) :]
     return path
 
 
@@ -110,24 +110,3 @@ def ship_ray(
             local.write_text(item.text, encoding="utf-8")
             tunnel.put(str(local), os.path.join(folder, item.name))
     return paths
-
-
-def drop_submit_side_files(tunnel: Any, task_dir: str) -> None:
-    """Over an ssh tunnel, delete NeMo-Run's own bookkeeping from the cluster's job dir.
-
-    NeMo-Run copies its whole experiment folder to the cluster: besides the job's files it holds
-    the experiment's serialized config (`_CONFIG`, `_TASKS`, `configs/*_executor.yaml`) and a
-    `__main__.py`, which name this machine's paths (its Python, `~/.nemo_run`). The job never
-    reads them; NeMo-Run reads its local copy. Nothing of the submit host stays on the cluster.
-    """
-    from nemo_run.core.tunnel.client import SSHTunnel
-
-    if not isinstance(tunnel, SSHTunnel):
-        return
-    exp_dir = os.path.dirname(task_dir)
-    names = ["_CONFIG", "_TASKS", "_VERSION", "__main__.py"]
-    paths = [os.path.join(exp_dir, n) for n in names]
-    paths += [
-        os.path.join(task_dir, "configs", f"*_{kind}.yaml") for kind in ("executor", "config")
-    ]
-    tunnel.run("rm -f " + " ".join(paths), warn=True)

@@ -5,7 +5,7 @@ in its own session; see its docstring), which keeps `output.log` and the record.
 process relays the supervisor's output (raw bytes to a terminal, so progress bars draw; lines to
 `echo` otherwise) and holds the supervisor's lifeline: when this process ends without detaching,
 however it ends, the job is cancelled. Ctrl-C asks, then cancels (or detaches on "no").
-Detached, the supervisor runs on alone.
+Detached, the supervisor runs on alone. Shipped files are read from the job record's copies.
 """
 
 from __future__ import annotations
@@ -15,63 +15,135 @@ import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
 from typing import IO, Any
 
 from nemotron.kit.artifacts.processes import pid_alive, process_start
 from nemotron.kit.artifacts.publish_point import LATCH_ENV
 from nemotron.kit.run import _supervisor as supervisor
+from nemotron.kit.run._backends._console import confirm_cancel, keeps_running
 from nemotron.kit.run._job import Job
-from nemotron.kit.run._launch import _confirm_cancel
 from nemotron.kit.run._records import TERMINAL_STATES, load_record, save_record, write_atomic
+from nemotron.kit.run._request import LaunchRequest
+from nemotron.kit.run._shipping import placeholder
 
-__all__ = ["cancel_local", "reconcile_local", "run_local"]
+__all__ = ["LocalBackend", "cancel_local", "local_executor", "reconcile_local"]
 
 CANCEL_WAIT_S = 2.0
 """How long a cancel waits for the stage to start, and then for its supervisor to record the end."""
 
 
-def run_local(
-    job: Job,
-    command: list[str],
-    plain_env: Mapping[str, str],
-    secret_env: Mapping[str, str],
-    deps: Sequence[Job],
-    *,
-    detach: bool,
-    dry_run: bool,
-    check: bool,
-    echo: Callable[[str], Any] | None,
-) -> Job:
-    """Run (or, as a dry run, describe) `command` here as the job `job`."""
-    record = job.record
-    if dry_run:
-        job.rendered = _describe(command, plain_env, secret_env)
-        write_atomic(job.folder / "submission.sh", job.rendered)
-        job._finish("DRY_RUN", None, "dry run: nothing run")
-        if echo is not None:
-            echo(job.rendered)
-        return job
-    write_atomic(job.folder / "submission.sh", shlex.join(command) + "\n")
-    record.log_files = [str(job.folder / supervisor.LOG_FILE)]
-    record.launcher_pid = os.getpid()
-    started = process_start(record.launcher_pid)
-    if started is not None:
-        record.process_starts = {str(record.launcher_pid): started}
-    record.state = "SUBMITTED"
-    save_record(record, job._root)
-    env = {
-        **os.environ,
-        **plain_env,
-        **secret_env,
-        LATCH_ENV: str(job.folder / supervisor.LATCH_FILE),
+def local_executor(profile: Any, env: dict[str, str], detach: bool) -> Any:
+    """NeMo-Run's LocalExecutor for `profile` (`build_executor`; jobs here do not use it)."""
+    from nemotron.kit.run._executors import launcher
+    from nemotron.kit.run._nemo_run import import_nemo_run
+
+    run = import_nemo_run()
+    starter = launcher(profile)
+    return run.LocalExecutor(
+        ntasks_per_node=profile.gpus_per_node if starter else profile.ntasks_per_node,
+        nodes=1,
+        env_vars=env,
+        launcher=starter,
+        packager=run.Packager(),
+    )
+
+
+def _spread(profile: Any, command: list[str]) -> list[str]:
+    """Local multi-process without torchrun: run N copies with RANK/WORLD_SIZE set."""
+    if (
+        profile.ntasks_per_node > 1
+        and profile.launcher != "torchrun"
+        and profile.gpus_per_node <= 1
+    ):
+        count = str(profile.ntasks_per_node)
+        return [sys.executable, "-m", "nemotron.kit.run._spread", count, "--", *command]
+    return command
+
+
+class LocalBackend:
+    """A subprocess of ours, kept by `_supervisor.py`."""
+
+    name = "local"
+    schedules_dependencies = False
+    arrays = False
+    asks_scheduler = False
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._keep: int | None = None
+
+    def prepare(self, request: LaunchRequest, folder: Path) -> LaunchRequest:
+        """This interpreter, N copies when asked, the record's copies for shipped files."""
+        copies = {placeholder(f): str(folder / "files" / f.name) for f in request.files}
+        command = [copies.get(a, a) for a in request.command]
+        command[0] = sys.executable
+        return replace(request, command=_spread(request.profile, command))
+
+    def executor(self, profile: Any, env: dict[str, str], detach: bool) -> Any:
+        return local_executor(profile, env, detach)
+
+    def render(self, job: Job, request: LaunchRequest) -> str:
+        job.record.files = _copies(job, request)
+        return _describe(request.command, request.plain_env, request.secret_env)
+
+    def submit(self, job: Job, request: LaunchRequest) -> None:
+        """Start the supervisor: detached in its own session, attached holding its lifeline."""
+        record = job.record
+        record.files = _copies(job, request)
+        write_atomic(job.folder / "submission.sh", shlex.join(request.command) + "\n")
+        record.log_files = [str(job.folder / supervisor.LOG_FILE)]
+        record.launcher_pid = os.getpid()
+        started = process_start(record.launcher_pid)
+        if started is not None:
+            record.process_starts = {str(record.launcher_pid): started}
+        record.state = "SUBMITTED"
+        save_record(record, job._root)
+        env = {
+            **os.environ,
+            **request.plain_env,
+            **request.secret_env,
+            LATCH_ENV: str(job.folder / supervisor.LATCH_FILE),
+        }
+        argv = [*supervisor.command(sys.executable), str(job.folder)]
+        for dep in request.depends_on:
+            argv += ["--after", str(dep.folder)]
+        if request.detach:
+            _detached(job, [*argv, "--", *request.command], env)
+            return
+        self._raw = request.echo is not None and sys.stdout.isatty()
+        lifeline, self._keep = os.pipe()
+        self._proc = subprocess.Popen(
+            [*argv, "--lifeline", str(lifeline), *(_terminal_size() if self._raw else []),
+             "--", *request.command],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            pass_fds=(lifeline,),
+            start_new_session=True,
+        )  # fmt: skip
+        os.close(lifeline)
+
+    def attach(self, job: Job, request: LaunchRequest) -> None:
+        assert self._proc is not None and self._keep is not None
+        _attached(job, self._proc, self._keep, self._raw, request.echo)
+
+    def status(self, job: Job) -> str:
+        reconcile_local(job)
+        return job.state
+
+    def cancel(self, job: Job) -> bool:
+        return cancel_local(job)
+
+
+def _copies(job: Job, request: LaunchRequest) -> dict[str, str]:
+    """The shipped files as the job reads them: the record's copies."""
+    return {
+        str(job.folder / "files" / f.name): str(job.folder / "files" / f.name)
+        for f in request.files
     }
-    argv = [*supervisor.command(sys.executable), str(job.folder)]
-    for dep in deps:
-        argv += ["--after", str(dep.folder)]
-    if detach:
-        return _detached(job, [*argv, "--", *command], env)
-    return _attached(job, argv, command, env, check=check, echo=echo)
 
 
 def _describe(
@@ -83,7 +155,7 @@ def _describe(
     return "\n".join([*lines, shlex.join(command)]) + "\n"
 
 
-def _detached(job: Job, argv: list[str], env: dict[str, str]) -> Job:
+def _detached(job: Job, argv: list[str], env: dict[str, str]) -> None:
     """Start the supervisor in its own session and return once it has recorded its pid."""
     # posix_spawn, not Popen: the supervisor outlives this process (no Popen left to reap).
     os.posix_spawn(
@@ -101,7 +173,6 @@ def _detached(job: Job, argv: list[str], env: dict[str, str]) -> Job:
     while job.record.pid is None and time.monotonic() < deadline:
         time.sleep(0.005)
         job.record = load_record(job.id, job._root)
-    return job
 
 
 _APPEND = os.O_WRONLY | os.O_CREAT | os.O_APPEND
@@ -114,35 +185,22 @@ def _terminal_size() -> list[str]:
 
 def _attached(
     job: Job,
-    argv: list[str],
-    command: list[str],
-    env: dict[str, str],
-    *,
-    check: bool,
+    proc: subprocess.Popen[bytes],
+    keep: int,
+    raw: bool,
     echo: Callable[[str], Any] | None,
-) -> Job:
-    raw = echo is not None and sys.stdout.isatty()
-    lifeline, keep = os.pipe()
-    proc = subprocess.Popen(
-        [*argv, "--lifeline", str(lifeline), *(_terminal_size() if raw else []), "--", *command],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        pass_fds=(lifeline,),
-        start_new_session=True,
-    )
-    os.close(lifeline)
+) -> None:
+    """Relay the supervisor's output until the job ends; Ctrl-C asks, then cancels or detaches."""
     assert proc.stdout is not None
     detached = False
     try:
         try:
             _relay(proc.stdout, echo, raw)
         except KeyboardInterrupt:
-            if not _confirm_cancel(job):
+            if not confirm_cancel(job):
                 detached = True  # the supervisor runs on; not waited for
                 os.write(keep, b"d")
-                if echo is not None:
-                    echo(f"job {job.id} keeps running; `nemotron jobs logs {job.id}` follows it")
+                keeps_running(job, echo)
                 raise
             cancel_local(job)
             _relay(proc.stdout, echo, raw)
@@ -152,9 +210,6 @@ def _attached(
         if not detached:
             proc.wait()
     job.record = load_record(job.id, job._root)
-    if check:
-        job.raise_for_state()
-    return job
 
 
 def _relay(stream: IO[bytes], echo: Callable[[str], Any] | None, raw: bool) -> None:
