@@ -74,6 +74,9 @@ class LocalBackend:
     def __init__(self) -> None:
         self._proc: subprocess.Popen[bytes] | None = None
         self._keep: int | None = None
+        """Our end of the attached supervisor's lifeline."""
+        self._raw = False
+        """Relay raw bytes (a terminal) rather than lines."""
 
     def prepare(self, request: LaunchRequest, folder: Path) -> LaunchRequest:
         """This interpreter, N copies when asked, the record's copies for shipped files."""
