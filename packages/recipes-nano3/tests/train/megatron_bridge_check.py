@@ -138,11 +138,21 @@ def recipe_keys(recipe: str) -> object:
     return _key_tree(OmegaConf.to_container(omega, resolve=False), config)
 
 
+def hf_model(folder: str) -> dict[str, object]:
+    """The model Megatron-Bridge makes of a Hugging Face config (as NeMo-RL does for it)."""
+    from megatron.bridge import AutoBridge
+    from transformers import AutoConfig
+
+    provider = AutoBridge.from_hf_config(AutoConfig.from_pretrained(folder))
+    return _fields(provider.to_megatron_provider(load_weights=False))
+
+
 def main(cases_file: str, result_file: str) -> None:
     spec = json.loads(Path(cases_file).read_text())
     results: dict[str, object] = {
         "classes": {path: _importable(path) for path in spec["classes"]},
         "keys": {recipe: recipe_keys(recipe) for recipe in spec["recipes"]},
+        "hf_models": {name: hf_model(path) for name, path in spec["hf_models"].items()},
     }
     for name, case in spec["cases"].items():
         try:

@@ -35,6 +35,17 @@ CONFIGS = HERE.parents[1] / "src/nemotron/recipes/nano3/configs"
 HF_MODEL = "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16"
 SNAPSHOT = "0" * 40
 
+# what fixes the shapes of the weights a generation engine is refit with
+TINY_ARCHITECTURE = (
+    "num_layers",
+    "hybrid_layer_pattern",
+    "hidden_size",
+    "ffn_hidden_size",
+    "num_attention_heads",
+    "num_query_groups",
+    "kv_channels",
+)
+
 # case -> (stage, config, overrides, GPUs it is meant for)
 CASES: dict[str, tuple[str, str, list[str], int]] = {
     "pretrain-default": ("pretrain", "default", [], 8),
@@ -68,7 +79,7 @@ def _hf_home(root: Path) -> Path:
 
 def _publish_inputs(tmp: Path) -> dict[str, Any]:
     """The artifacts the stage configs read: real packed SFT data (npy), a blend, parent models."""
-    from nemotron.kit.artifacts import ModelArtifact, PretrainBlendsArtifact
+    from nemotron.kit.artifacts import ModelArtifact, PretrainBlendsArtifact, SplitJsonlDataArtifact
     from nemotron.kit.config import cli
     from nemotron.recipes.nano3.data_prep import SFTDataConfig, run_sft
 
@@ -91,8 +102,18 @@ def _publish_inputs(tmp: Path) -> dict[str, Any]:
     sft_data = run_sft(sft_config)
     checkpoint = tmp / "checkpoints/iter_0000020"
     checkpoint.mkdir(parents=True)
-    for name in ("nano3-pretrain-model", "nano3-tiny-pretrain-model"):
+    (checkpoint / "run_config.yaml").write_text("model: {num_layers: 4}\n")
+    for name in ("nano3-pretrain-model", "nano3-tiny-pretrain-model", "nano3-tiny-sft-model"):
         ModelArtifact(path=str(checkpoint), step=20).save(name=name)
+    rl_data = tmp / "rl-data"
+    rl_data.mkdir()
+    for split in ("train", "val"):
+        (rl_data / f"{split}.jsonl").write_text('{"question": "1+1?", "expected_answer": "2"}\n')
+    SplitJsonlDataArtifact(
+        path=str(rl_data),
+        train_path=str(rl_data / "train.jsonl"),
+        val_path=str(rl_data / "val.jsonl"),
+    ).save(name="nano3-rl-data")
     return {"sft_data": sft_data.path, "reader": sft_data.metadata["reader"]}
 
 
@@ -116,8 +137,15 @@ def bridge_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                 "handoff": str(handoff.write(tmp / "handoffs" / name)),
                 "world_size": gpus,
             }
+        # the Hugging Face config tiny RL gives vLLM (policy.model_name), as the hand-off has it
+        tiny_rl = prepare_stage("rl", ["--config", str(CONFIGS / "rl/tiny.yaml")])
     recipes = sorted({Handoff.read(case["handoff"]).recipe for case in cases.values()})
-    spec = {"cases": cases, "classes": [inputs["reader"]], "recipes": recipes}
+    spec = {
+        "cases": cases,
+        "classes": [inputs["reader"]],
+        "recipes": recipes,
+        "hf_models": {"rl-tiny": tiny_rl.train["policy"]["model_name"]},
+    }
     (tmp / "cases.json").write_text(json.dumps(spec))
     env = {
         **os.environ,
@@ -224,6 +252,18 @@ def test_sft_recipe_reads_the_hugging_face_config_offline_from_hf_home(bridge_re
     model = bridge_results["sft-default"]["model"]
     assert (model["num_layers"], model["hidden_size"], model["num_moe_experts"]) == (52, 2688, 128)
     assert model["expert_model_parallel_size"] == 8
+
+
+def test_tiny_rl_generation_model_is_the_tiny_model(bridge_results) -> None:
+    # vLLM builds its model from tiny RL's policy.model_name and is refit with the policy's weights
+    # (the tiny SFT model, whose parent is tiny pretrain): Megatron-Bridge's own Hugging Face
+    # conversion of that config (AutoBridge.from_hf_config, as NeMo-RL uses it) must give the
+    # tiny pretrain architecture, not the 30B one.
+    from_hf = bridge_results["hf_models"]["rl-tiny"]
+    tiny = bridge_results["pretrain-tiny"]["model"]
+    for key in TINY_ARCHITECTURE:
+        assert from_hf[key] == tiny[key], key
+    assert from_hf["hybrid_layer_pattern"] == "*-*-" and from_hf["num_layers"] == 4
 
 
 def test_train_overrides_reach_megatron_bridge(bridge_results) -> None:

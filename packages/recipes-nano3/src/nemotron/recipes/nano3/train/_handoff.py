@@ -148,6 +148,11 @@ def _fill_nemo_rl(train: dict[str, Any], cfg: StageConfig, output_dir: Path) -> 
     checkpointing = _section(train, "checkpointing")
     save = str(checkpointing.get("checkpoint_dir") or output_dir / "checkpoints")
     checkpointing["checkpoint_dir"] = save
+    policy = train.get("policy")
+    if isinstance(policy, dict) and isinstance(policy.get("model_name"), str):
+        from nemotron.recipes.nano3.data_prep._config import asset_path
+
+        policy["model_name"] = asset_path(policy["model_name"])  # `@nano3/...`: a shipped config
     model = _require_model(cfg)
     check_megatron_bridge_checkpoint(model)
     checkpointing["pretrained_checkpoint"] = {"path": model, "format": "megatron_bridge"}
