@@ -18,16 +18,12 @@ import typer
 from typer._click import exceptions as click_exceptions
 
 from nemotron.kit.artifacts.errors import NemotronError
-from nemotron.kit.cli._admin_artifacts import artifacts_app
-from nemotron.kit.cli._admin_env import env_app
-from nemotron.kit.cli._admin_jobs import jobs_app
 from nemotron.kit.cli._profiles import given_default_profile
-from nemotron.kit.cli._root import RootGroup
+from nemotron.kit.cli._root import ADMIN_PANEL, RootGroup
 
 __all__ = ["app", "main", "run_cli"]
 
 FULL_ERROR_ENV = "NEMOTRON_FULL_ERROR"
-_ADMIN_PANEL = "Admin"
 
 app = typer.Typer(
     name="nemotron",
@@ -38,9 +34,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
-app.add_typer(artifacts_app, name="artifacts", rich_help_panel=_ADMIN_PANEL)
-app.add_typer(jobs_app, name="jobs", rich_help_panel=_ADMIN_PANEL)
-app.add_typer(env_app, name="env", rich_help_panel=_ADMIN_PANEL)
+# The admin groups (artifacts, jobs, env) are RootGroup's: built when used, like recipe groups.
 
 
 _KIT_DISTRIBUTIONS = (
@@ -53,7 +47,7 @@ _KIT_DISTRIBUTIONS = (
 )
 
 
-@app.command(rich_help_panel=_ADMIN_PANEL)
+@app.command(rich_help_panel=ADMIN_PANEL)
 def version() -> None:
     """Print the versions of the installed kit packages and recipe packages."""
     from importlib.metadata import PackageNotFoundError

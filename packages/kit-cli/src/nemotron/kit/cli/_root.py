@@ -1,9 +1,10 @@
-"""The root click group: built-in commands plus recipe groups loaded only when used.
+"""The root click group: built-in commands plus admin and recipe groups loaded only when used.
 
 Listing (`nemotron --help`, completion) shows every registered recipe group from its entry-point
 metadata without importing it; a group whose module cannot even be located is listed with that
 error. The module is imported when the group is actually invoked (`nemotron nano3 ...`); an
-import failure then becomes a one-line `RecipeLoadError`.
+import failure then becomes a one-line `RecipeLoadError`. The admin groups (`artifacts`, `jobs`,
+`env`) are Typer apps turned into click groups when first asked for: a stage run builds none.
 """
 
 from __future__ import annotations
@@ -22,9 +23,16 @@ from nemotron.kit.cli._discovery import RecipeEntryPoint, recipe_entry_points
 from nemotron.kit.cli._plain_params import plain_strings
 from nemotron.kit.cli.errors import RecipeLoadError
 
-__all__ = ["RECIPES_PANEL", "RootGroup", "SuggestingGroup", "load_recipe_group"]
+__all__ = ["ADMIN_PANEL", "RECIPES_PANEL", "RootGroup", "SuggestingGroup", "load_recipe_group"]
 
 RECIPES_PANEL = "Recipes"
+ADMIN_PANEL = "Admin"
+_ADMIN_GROUPS = {
+    "artifacts": "nemotron.kit.cli._admin_artifacts",
+    "jobs": "nemotron.kit.cli._admin_jobs",
+    "env": "nemotron.kit.cli._admin_env",
+}
+"""Admin group name -> the module defining it as `<name>_app`, in listing order."""
 
 
 class SuggestingGroup(TyperGroup):
@@ -99,17 +107,31 @@ def _locate_problem(entry: RecipeEntryPoint) -> str | None:
     return None
 
 
+def _admin_group(name: str) -> _click.Command:
+    """The admin group `name` as a click group in the Admin panel."""
+    group = typer.main.get_group(
+        getattr(importlib.import_module(_ADMIN_GROUPS[name]), f"{name}_app")
+    )
+    group.name, group.rich_help_panel = name, ADMIN_PANEL
+    return group
+
+
 class RootGroup(SuggestingGroup):
     """`nemotron`: built-in admin commands plus the recipe groups of installed packages."""
 
     def _entries(self) -> dict[str, RecipeEntryPoint]:
-        return {e.name: e for e in recipe_entry_points() if e.name not in self.commands}
+        taken = {*self.commands, *_ADMIN_GROUPS}
+        return {e.name: e for e in recipe_entry_points() if e.name not in taken}
 
     def list_commands(self, ctx: _click.Context) -> list[str]:
-        return [*self._entries(), *super().list_commands(ctx)]
+        own = [name for name in super().list_commands(ctx) if name not in _ADMIN_GROUPS]
+        return [*self._entries(), *own, *_ADMIN_GROUPS]
 
     def get_command(self, ctx: _click.Context, cmd_name: str) -> _click.Command | None:
         if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        if cmd_name in _ADMIN_GROUPS:
+            self.commands[cmd_name] = _admin_group(cmd_name)
             return self.commands[cmd_name]
         entry = self._entries().get(cmd_name)
         return None if entry is None else _RecipeStub(entry, _locate_problem(entry))
