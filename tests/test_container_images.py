@@ -79,3 +79,15 @@ def test_the_check_would_catch_a_nemo_framework_tag() -> None:
     ]
     assert not _fits("nemo", "25.07", allowed)
     assert _fits("nemotron/mbridge", "0.6.2", allowed)
+
+
+def test_the_sample_profiles_of_training_md_are_valid_and_use_the_set(tmp_path: Path) -> None:
+    from nemotron.kit.run import check_env, load_env_profile
+
+    text = TRAINING_DOC.read_text().split("from two profiles, e.g.:\n\n```toml\n", 1)[1]
+    env = tmp_path / "env.toml"
+    env.write_text(text.split("```", 1)[0])
+    assert check_env(env) == []  # kit-run's own env.toml checks: keys, types, extends
+    assert load_env_profile("cluster", env).container_image == LIBRARIES["megatron-bridge"].image
+    rl = load_env_profile("cluster-rl", env)
+    assert (rl.container_image, rl.ray) == (LIBRARIES["nemo-rl"].image, True)
