@@ -5,16 +5,20 @@
 #     libslurm-dev) takes pyxis's srun options and runs each task in the image's root filesystem,
 #     in its own mount namespace (only the declared mounts) and network namespace (loopback only);
 #   - images: `nvcr.io/nvidia/nemo:*` = a debootstrap minbase rootfs + python3 + python3-venv
-#     (Python, nothing of ours), built once and cached under $NEMOTRON_BOX_CACHE, keyed by its recipe;
+#     + python3-yaml (Python and one package of its own, nothing of ours), built once and cached
+#     under $NEMOTRON_BOX_CACHE, keyed by its recipe;
 #   - shared storage standing for Lustre: $NEMOTRON_BOX_LUSTRE, seen in jobs only when mounted;
-#   - a login node: an sshd on 127.0.0.1:$NEMOTRON_BOX_SSH_PORT for user `boxuser` (own $HOME),
-#     key-only; its host key goes to /etc/ssh/ssh_known_hosts (rsync's ssh) and $BOX/known_hosts.
+#   - a login node: an sshd on 127.0.0.1:$NEMOTRON_BOX_SSH_PORT for user `boxuser`, key-only,
+#     chrooted in a mount namespace of its own (scripts/box/login-root.sh): the system read-only,
+#     the shared folder, its own $HOME ($NEMOTRON_BOX_HOMES/boxuser) and /tmp, nothing else of
+#     this machine; its host key goes to $BOX/known_hosts only (the profile's `known_hosts`).
 #
 #   sudo scripts/local-cluster.sh     # idempotent; offline once the image is cached
 #
 # $NEMOTRON_BOX/env.toml holds a `box` profile for it (login node, identity, shared root, image).
 #   NEMOTRON_BOX_CACHE (default /var/cache/nemotron-box)   NEMOTRON_BOX (default /run/nemotron-box)
 #   NEMOTRON_BOX_LUSTRE (default /srv/box-lustre)          NEMOTRON_BOX_SSH_PORT (default 2223)
+#   NEMOTRON_BOX_HOMES (default /var/lib/nemotron-box/home: the login node's home folders)
 # Exit codes: 0 ready; 2 not root; 3 package install / image build failed; 4 a service did not start.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +26,7 @@ CACHE=${NEMOTRON_BOX_CACHE:-/var/cache/nemotron-box}
 BOX=${NEMOTRON_BOX:-/run/nemotron-box}
 LUSTRE=${NEMOTRON_BOX_LUSTRE:-/srv/box-lustre}
 PORT=${NEMOTRON_BOX_SSH_PORT:-2223}
+HOMES=${NEMOTRON_BOX_HOMES:-/var/lib/nemotron-box/home}
 BOXUSER=boxuser
 T0=$(date +%s%N); ms() { echo $(( ($(date +%s%N) - T0) / 1000000 )); }
 log() { echo "[local-cluster +$(ms)ms] $*"; }
@@ -38,7 +43,7 @@ log "slurm ready"
 apt_ensure debootstrap libslurm-dev gcc libc6-dev openssh-server openssh-client rsync
 
 # 3. the image: built once per recipe (change the recipe -> a new key -> a rebuild)
-SUITE=bookworm MIRROR=http://deb.debian.org/debian INCLUDE=python3,python3-venv
+SUITE=bookworm MIRROR=http://deb.debian.org/debian INCLUDE=python3,python3-venv,python3-yaml
 RECIPE="v1 minbase $SUITE $MIRROR $INCLUDE python->python3 hosts"
 KEY=$(printf '%s' "$RECIPE" | sha256sum | cut -c1-16)
 ROOTFS=$CACHE/images/nemo-$KEY
@@ -77,19 +82,22 @@ touch /etc/slurm/plugstack.conf
 grep -qxF "$LINE" /etc/slurm/plugstack.conf || echo "$LINE" >> /etc/slurm/plugstack.conf
 srun --help 2>&1 | grep -q -- --container-image || die 4 "srun does not list --container-image"
 
-# 5. the shared folder (Lustre) and the login user
+# 5. the shared folder (Lustre) and the login user (its home on the login node: $HOMES/boxuser)
 id "$BOXUSER" >/dev/null 2>&1 || useradd -m -d "/home/$BOXUSER" -s /bin/bash "$BOXUSER"
 usermod -p '*' "$BOXUSER"   # no password, not locked: sshd refuses locked accounts even with a key
-mkdir -p "$LUSTRE/$BOXUSER" && chmod 0755 "$LUSTRE"
-chown "$BOXUSER:" "$LUSTRE/$BOXUSER"
+mkdir -p "$LUSTRE/$BOXUSER" "$HOMES/$BOXUSER" && chmod 0755 "$LUSTRE"
+chown "$BOXUSER:" "$LUSTRE/$BOXUSER" "$HOMES/$BOXUSER"
 
-# 6. the login node's sshd (keys and config under $BOX/login, root-owned)
-D=$BOX/login
-mkdir -p "$D" /run/sshd && chmod 0755 "$BOX" "$D"
+# 6. the login node's sshd (keys and config under $BOX/login, root-owned), chrooted into
+#    $BOX/login-root inside its own mount namespace (scripts/box/login-root.sh)
+D=$BOX/login ROOT=$BOX/login-root
+mkdir -p "$D" "$ROOT" /run/sshd && chmod 0755 "$BOX" "$D"   # /run/sshd: `sshd -t` wants it
 [ -s "$D/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$D/ssh_host_ed25519_key"
 [ -s "$D/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C box-client -f "$D/id_ed25519"
 install -m 0644 "$D/id_ed25519.pub" "$D/authorized_keys"
+LOGIN_ROOT_SUM=$(sha256sum "$HERE/box/login-root.sh" | cut -c1-16)
 cat > "$D/sshd_config.new" <<CONF
+# the box's login node: chrooted in $ROOT (scripts/box/login-root.sh $LOGIN_ROOT_SUM)
 Port $PORT
 ListenAddress 127.0.0.1
 HostKey $D/ssh_host_ed25519_key
@@ -115,13 +123,9 @@ KEYLINE=$(cut -d' ' -f1-2 "$D/ssh_host_ed25519_key.pub")
 : > "$BOX/known_hosts.new"
 for h in "[localhost]:$PORT" "[127.0.0.1]:$PORT"; do echo "$h $KEYLINE" >> "$BOX/known_hosts.new"; done
 mv "$BOX/known_hosts.new" "$BOX/known_hosts"
-KNOWN=/etc/ssh/ssh_known_hosts; touch "$KNOWN"
-while read -r line; do
-  h=${line%% *}
-  grep -qxF "$line" "$KNOWN" || { ssh-keygen -q -R "$h" -f "$KNOWN" >/dev/null 2>&1 || true; echo "$line" >> "$KNOWN"; }
-done < "$BOX/known_hosts"
-rm -f "$KNOWN.old"
-alive || /usr/sbin/sshd -f "$D/sshd_config" -E "$D/sshd.log"
+alive || unshare --mount --propagation private \
+  bash "$HERE/box/login-root.sh" "$ROOT" "$LUSTRE" "$HOMES/$BOXUSER" "$BOXUSER" "$D" \
+  || die 4 "the login node's sshd did not start ($D/sshd.log)"
 login() { ssh -q -p "$PORT" -i "$D/id_ed25519" -o BatchMode=yes -o ConnectTimeout=3 \
   -o IdentitiesOnly=yes -o UserKnownHostsFile="$BOX/known_hosts" "$BOXUSER@localhost" sinfo -h </dev/null; }
 for _ in $(seq 50); do login >/dev/null 2>&1 && break; sleep 0.2; done
@@ -142,11 +146,12 @@ host = "localhost"
 port = $PORT
 user = "$BOXUSER"
 identity = "$D/id_ed25519"
+known_hosts = "$BOX/known_hosts"
 remote_job_dir = "$LUSTRE/$BOXUSER/jobs"
 shared_root = "$LUSTRE/$BOXUSER"
 container_image = "nvcr.io/nvidia/nemo:25.07"
 TOML
 mv "$BOX/env.toml.new" "$BOX/env.toml"
 
-log "ready: login $BOXUSER@localhost:$PORT identity=$D/id_ed25519 known_hosts=$BOX/known_hosts" \
+log "ready: login $BOXUSER@localhost:$PORT (chroot $ROOT) identity=$D/id_ed25519 known_hosts=$BOX/known_hosts" \
   "shared=$LUSTRE/$BOXUSER image=nvcr.io/nvidia/nemo:* -> $ROOTFS"

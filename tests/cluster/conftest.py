@@ -136,10 +136,16 @@ class Project:
         }
         return {p: h for p, h in seen.items() if h}
 
-    def nemotron(self, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    def nemotron(
+        self, *args: str, timeout: int = 300, hiding: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """`nemotron ARGS` in the project; `hiding` a folder makes it empty for this run only
+        (a mount namespace of its own): e.g. a folder of the shared storage this laptop lacks."""
         env = {k: v for k, v in os.environ.items() if k != "NEMOTRON_ARTIFACTS_ROOT"}
+        hide = ["unshare", "--mount", "--propagation", "private", "sh", "-c"]
+        hide += ['mount -t tmpfs hidden "$0" && exec "$@"', hiding] if hiding else []
         return subprocess.run(
-            [NEMOTRON, *args],
+            [*(hide if hiding else []), NEMOTRON, *args],
             cwd=self.folder,
             env={**env, "COLUMNS": "200", "NO_COLOR": "1"},
             capture_output=True,

@@ -108,6 +108,32 @@ def test_without_an_image_a_task_runs_on_the_host(box: Box) -> None:
     assert proc.stdout.strip() == "host-fs"
 
 
+def test_login_node_sees_its_own_filesystem(box: Box) -> None:
+    """The login node has the shared folder at the same path, its own $HOME and /tmp, and none
+    of this machine's checkout, $HOME or /tmp (scripts/box/login-root.sh)."""
+    marker = uuid.uuid4().hex[:8]
+    own = [Path("/tmp", f"submit-side-{marker}"), Path("/home", box.user, f"submit-side-{marker}")]
+    for path in own:
+        path.write_text("x")
+    repo = Path(__file__).resolve().parents[2]
+    try:
+        seen = box.ssh(
+            f"for p in {repo} {Path.home()} {' '.join(map(str, own))}; do "
+            "[ -e $p ] && echo SEEN $p; done; "
+            f"ls -d {box.shared}/jobs; echo login-only > $HOME/login-{marker}; "
+            f"echo x > /tmp/login-{marker} && echo own-tmp"
+        )
+    finally:
+        for path in own:
+            path.unlink()
+    assert seen.returncode == 0, seen.stderr
+    assert "SEEN" not in seen.stdout, seen.stdout
+    assert seen.stdout.split() == [f"{box.shared}/jobs", "own-tmp"]
+    assert not Path(f"/tmp/login-{marker}").exists()  # its /tmp is not this machine's
+    assert not Path(f"/home/{box.user}/login-{marker}").exists()  # nor its $HOME
+    assert box.ssh(f"cat $HOME/login-{marker}").stdout == "login-only\n"
+
+
 def test_login_node_submits_as_its_own_user(box: Box) -> None:
     proc = box.ssh("echo home=$HOME; id -un; sbatch --version")
     assert proc.returncode == 0, proc.stderr

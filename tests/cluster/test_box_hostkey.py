@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import shutil
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -42,11 +45,8 @@ def test_unknown_key_is_one_error_saying_how_to_trust_it(box: Box, tmp_path: Pat
 
 
 def test_changed_key_is_refused(box: Box, tmp_path: Path) -> None:
-    other = tmp_path / "other_key"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
     stale = tmp_path / "known_hosts"
-    key = " ".join(other.with_suffix(".pub").read_text().split()[:2])
-    stale.write_text(f"[{box.host}]:{box.port} {key}\n")
+    stale.write_text(_other_key_line(box, tmp_path))
     with pytest.raises(ExecutorError, match=r"the host key of \[localhost\]:2223 differs from"):
         ssh_tunnel(_settings(box, stale)).connect()
 
@@ -63,3 +63,39 @@ def test_a_launch_to_an_unknown_host_submits_nothing(project: Project, tmp_path:
     assert "Traceback" not in proc.stderr
     [record] = [json.loads(p.read_text()) for p in project.folder.glob(".nemotron/jobs/*/job.json")]
     assert record["state"] == "FAILED" and record["backend_id"] is None  # no Slurm job
+
+
+@pytest.mark.filterwarnings(  # invoke (fabric's local runner) leaves its pipes to the GC
+    "ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning"
+)
+def test_rsync_checks_the_host_key_in_the_profiles_known_hosts(box: Box, tmp_path: Path) -> None:
+    """NeMo-Run's own rsync (job dirs, our code) through our login: its ssh reads the profile's
+    file, not this machine's (/etc/ssh/ssh_known_hosts may well hold the right key)."""
+    from nemo_run.core.tunnel.rsync import rsync
+
+    known = tmp_path / "known_hosts"
+    known.write_text(Path(box.known_hosts).read_text())
+    tunnel = ssh_tunnel(_settings(box, known))
+    tunnel.connect()
+    source = tmp_path / "payload"
+    source.mkdir()
+    (source / "a.txt").write_text("a")
+    target = Path(box.shared, "jobs", f"rsync-test-{uuid.uuid4().hex[:8]}")
+    try:
+        rsync(tunnel.session, f"{source}/", f"{target}/good")
+        assert (target / "good" / "a.txt").read_text() == "a"
+        known.write_text(_other_key_line(box, tmp_path))  # the profile's file now says otherwise
+        with pytest.raises(Exception, match="Host key verification failed"):
+            rsync(tunnel.session, f"{source}/", f"{target}/bad")
+        assert not (target / "bad" / "a.txt").exists()
+    finally:
+        tunnel.cleanup()
+        shutil.rmtree(target, ignore_errors=True)
+        gc.collect()  # the failed run's pipes, while this test's warning filter holds
+
+
+def _other_key_line(box: Box, tmp_path: Path) -> str:
+    other = tmp_path / "other_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    key = " ".join(other.with_suffix(".pub").read_text().split()[:2])
+    return f"[{box.host}]:{box.port} {key}\n"

@@ -173,3 +173,21 @@ def test_cancel_before_start_deletes_the_secrets_file(project: Project) -> None:
     assert project.nemotron("jobs", "cancel", pending).returncode == 0
     assert not secrets.exists()
     assert project.nemotron("jobs", "cancel", running).returncode == 0
+
+
+def test_the_image_wins_for_a_package_it_has(project: Project) -> None:
+    """The box image has Debian's PyYAML 6.0, the lock 6.0.4 (shipped with the job's deps): the
+    job gets the image's, as a NeMo container keeps its own torch and numpy; what the image
+    lacks (omegaconf) comes from the shipped dependencies."""
+    code = "from nemotron.kit.run import launch\nlaunch('pydoc', ['yaml', 'omegaconf.version'], profile='box')\n"
+    env = {k: v for k, v in os.environ.items() if k != "NEMOTRON_ARTIFACTS_ROOT"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=project.folder, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = [line.strip() for line in proc.stdout.splitlines()]
+    files = [lines[i + 1] for i, line in enumerate(lines) if line == "FILE"]
+    assert files[0] == "/usr/lib/python3/dist-packages/yaml/__init__.py"
+    assert lines[lines.index("VERSION") + 1] == "6.0"
+    deps = f"{project.box.shared}/.nemotron/deps/"
+    assert files[1].startswith(deps) and files[1].endswith("/omegaconf/version.py")

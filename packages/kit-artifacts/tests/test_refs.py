@@ -195,3 +195,27 @@ def test_produced_by_on_an_fsspec_root(memory_registry: Registry, data_dir: Path
     assert [a.uri for a in memory_registry.produced_by("job-9")] == [published.uri]
     assert resolve("m:v1", ModelArtifact, registry=memory_registry).version == 1
     assert memory_registry.list_names() == ["m"]
+
+
+def test_resolve_a_path_on_another_machines_files(registry: Registry, data_dir: Path) -> None:
+    """`files=`: the path is read where a job reads it (a cluster's files; here fsspec's
+    in-memory file system stands for them), never on this machine."""
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    ModelArtifact(path=data_dir, step=5).save(name="ckpt")
+    there = MemoryFileSystem()
+    folder = f"/cluster-{os.getpid()}/ckpt"
+    there.pipe_file(f"{folder}/metadata.json", (data_dir / "metadata.json").read_bytes())
+    there.pipe_file(f"{folder}-no-metadata/weights.bin", b"w")
+    try:
+        found = resolve(folder, ModelArtifact, files=there)
+        assert (found.step, found.path) == (5, folder)
+        assert not Path(folder).exists()  # not read here
+        with pytest.raises(ArtifactTypeError):
+            resolve(folder, "SFTDataArtifact", files=there)
+        with pytest.raises(CorruptMetadataError, match="file is missing"):
+            resolve(f"{folder}-no-metadata", files=there)
+        with pytest.raises(UserError, match="the path does not exist"):
+            resolve(str(data_dir), files=there)  # here, not there
+    finally:
+        there.rm(f"/cluster-{os.getpid()}", recursive=True)

@@ -4,8 +4,9 @@
 
 CASES_JSON: {"cases": {name: {"handoff": handoff.yaml path, "world_size": GPUs}}, "classes": [dotted
 class paths], "recipes": [recipe functions]}. RESULT_JSON gets, per case, what Megatron-Bridge built
-(or the error it raised: type and message), which of the classes import, and every key of each
-recipe's ConfigContainer (what our shipped key list must equal).
+(or the error it raised: type and message) and whether it would resume from `checkpoint.load`;
+which of the classes import, and every key of each recipe's ConfigContainer (what our shipped key
+list must equal).
 
 The ConfigContainer comes from our own hand-off code (`_megatron.build_config_container`: the
 recipe function, our `train:` section, the `train.` overrides, Megatron-Bridge's
@@ -105,7 +106,20 @@ def check(handoff_file: str, world_size: int) -> dict[str, object]:
         "train": _fields(config.train),
         "checkpoint": _fields(config.checkpoint),
         "tokenizer": _fields(config.tokenizer),
+        "resume": resume(config),
     }
+
+
+def resume(config: object) -> dict[str, object]:
+    """What Megatron-Bridge decides at start about resuming (its own functions, as `setup` and
+    `load_checkpoint` call them): is there a checkpoint in `checkpoint.load`, and which
+    iteration would it load (-1: none, the run starts from scratch)."""
+    from megatron.bridge.training.checkpointing import _resolve_checkpoint_iteration
+    from megatron.bridge.training.utils.checkpoint_utils import checkpoint_exists
+
+    checkpoint = config.checkpoint  # type: ignore[attr-defined]
+    iteration, _release = _resolve_checkpoint_iteration(checkpoint.load, checkpoint.ckpt_step)
+    return {"exists": checkpoint_exists(checkpoint.load), "iteration": iteration}
 
 
 def _importable(path: str) -> bool:

@@ -17,9 +17,7 @@ Megatron-Bridge's own test-only stand-ins for Python 3.11 are in megatron_shim.p
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +26,9 @@ import pytest
 from nemotron.recipes.nano3.train import Handoff, prepare_stage
 from nemotron.recipes.nano3.train._train_keys import BRIDGE_VERSION, KEYS_FILE
 
+from .bridge_run import bridge_missing, run_bridge_check
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[3]
-VENV_PYTHON = ROOT / ".venvs/megatron/bin/python"
 CONFIGS = HERE.parents[1] / "src/nemotron/recipes/nano3/configs"
 HF_MODEL = "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16"
 SNAPSHOT = "0" * 40
@@ -120,9 +118,9 @@ def _publish_inputs(tmp: Path) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def bridge_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Run every case through Megatron-Bridge once (one interpreter start: ~20 s of imports)."""
-    has_bridge = "import importlib.util as u, sys; sys.exit(u.find_spec('megatron.bridge') is None)"
-    if not VENV_PYTHON.exists() or subprocess.run([VENV_PYTHON, "-c", has_bridge]).returncode:
-        pytest.skip("[megatron] run scripts/megatron-venv.sh (megatron-bridge in .venvs/megatron)")
+    missing = bridge_missing()
+    if missing:
+        pytest.skip(missing)
     tmp = tmp_path_factory.mktemp("bridge")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("NEMOTRON_ARTIFACTS_ROOT", str(tmp / "registry"))
@@ -146,36 +144,8 @@ def bridge_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "recipes": recipes,
         "hf_models": {"rl-tiny": tiny_rl.train["policy"]["model_name"]},
     }
-    (tmp / "cases.json").write_text(json.dumps(spec))
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(
-            [
-                str(HERE),
-                str(ROOT / "packages/recipes-nano3/src"),
-                str(ROOT / "packages/kit-artifacts/src"),
-            ]
-        ),
-        "HF_HOME": str(_hf_home(tmp / "hf-home")),
-        "HF_HUB_OFFLINE": "1",
-        "OMP_NUM_THREADS": "1",
-        "PYTHONWARNINGS": "ignore",
-    }
-    proc = subprocess.run(
-        [
-            str(VENV_PYTHON),
-            str(HERE / "megatron_bridge_check.py"),
-            str(tmp / "cases.json"),
-            str(tmp / "results.json"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return {**json.loads((tmp / "results.json").read_text()), "inputs": inputs}
+    results = run_bridge_check(spec, tmp, hf_home=_hf_home(tmp / "hf-home"))
+    return {**results, "inputs": inputs, "output_dir": str(tmp / "out")}
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -280,3 +250,14 @@ def test_shipped_key_list_is_megatron_bridges_own(bridge_results, tmp_path) -> N
         pytest.fail(
             f"{KEYS_FILE} differs from Megatron-Bridge's keys: see {tmp_path / KEYS_FILE.name}"
         )
+
+
+def test_a_rerun_resumes_from_its_own_checkpoints(bridge_results) -> None:
+    """checkpoint.load is checkpoint.save (under NEMOTRON_OUTPUT_DIR, the shared storage in a
+    cluster job): a resubmitted job resumes. Nothing saved yet, so Megatron-Bridge starts fresh
+    (the box's resubmit test: tests/cluster/test_box_resume.py)."""
+    for case, folder in (("pretrain-tiny", "nano3-tiny/pretrain"), ("sft-tiny", "nano3-tiny/sft")):
+        checkpoint = bridge_results[case]["checkpoint"]
+        expected = f"{bridge_results['output_dir']}/{folder}/checkpoints"
+        assert checkpoint["load"] == checkpoint["save"] == expected
+        assert bridge_results[case]["resume"] == {"exists": False, "iteration": -1}

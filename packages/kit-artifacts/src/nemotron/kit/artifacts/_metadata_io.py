@@ -1,13 +1,14 @@
 """Reading and writing an artifact's `metadata.json` beside its data (local or fsspec URL).
 
 A folder artifact keeps `metadata.json` inside the folder; a single-file artifact `x.jsonl`
-keeps `x.jsonl.metadata.json` beside it.
+keeps `x.jsonl.metadata.json` beside it. Reading also works on another machine's files (a
+cluster's, over SSH) given as a `Files` object.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from nemotron.kit.artifacts._atomic import write_atomic
 from nemotron.kit.artifacts._models import (
@@ -44,16 +45,38 @@ def metadata_file(path: str) -> str:
     return path + "." + METADATA_FILE
 
 
-def read_metadata(path: str, cls: type[A]) -> A:
-    """Load the artifact at `path` (a data folder/file, or a metadata file itself) as `cls`."""
-    if os.path.basename(path).endswith(METADATA_FILE) and not os.path.isdir(path):
-        file = path
-        data_path = path[: -len(METADATA_FILE)].rstrip(".").rstrip("/") or path
+class Files(Protocol):
+    """Another machine's files, as `read_metadata` reads them (a subset of fsspec's API)."""
+
+    def isdir(self, path: str) -> bool: ...
+
+    def exists(self, path: str) -> bool: ...
+
+    def cat_file(self, path: str) -> bytes:
+        """The file's bytes; FileNotFoundError when it is not there."""
+        ...
+
+
+def read_metadata(path: str, cls: type[A], files: Files | None = None) -> A:
+    """Load the artifact at `path` (a data folder/file, or a metadata file itself) as `cls`.
+
+    Args:
+        files: The machine `path` is on when it is not this one (e.g. a cluster's login node);
+            there `path` is the data folder or file, not a metadata file.
+    """
+    exists = _exists if files is None else files.exists
+    if files is not None:
+        raw, file = _read_on(files, path)
+        data_path = path
     else:
-        file, data_path = metadata_file(path), path
-    raw = _read(file)
+        if os.path.basename(path).endswith(METADATA_FILE) and not os.path.isdir(path):
+            file = path
+            data_path = path[: -len(METADATA_FILE)].rstrip(".").rstrip("/") or path
+        else:
+            file, data_path = metadata_file(path), path
+        raw = _read(file)
     if raw is None:
-        if not _exists(path):
+        if not exists(path):
             raise ArtifactNotFoundError(path, root=None)
         raise CorruptMetadataError(file, "file is missing (was the artifact ever saved?)")
     artifact = build(decode_dict(raw, file), cls, file)
@@ -97,3 +120,14 @@ def _exists(path: str) -> bool:
         fs, fpath = url_fs(path)
         return bool(fs.exists(fpath))
     return os.path.exists(path)
+
+
+def _read_on(files: Files, path: str) -> tuple[bytes | None, str]:
+    """(bytes or None, file) of the metadata of the artifact at `path` on another machine."""
+    file = os.path.join(path, METADATA_FILE)
+    if files.exists(path) and not files.isdir(path):
+        file = path + "." + METADATA_FILE
+    try:
+        return files.cat_file(file), file
+    except FileNotFoundError:
+        return None, file

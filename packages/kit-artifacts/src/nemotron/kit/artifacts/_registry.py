@@ -22,7 +22,7 @@ from typing import Any, NoReturn, TypeVar, overload
 import msgspec
 
 from nemotron.kit.artifacts._lineage import get_lineage_tracker
-from nemotron.kit.artifacts._metadata_io import read_metadata, write_metadata
+from nemotron.kit.artifacts._metadata_io import Files, read_metadata, write_metadata
 from nemotron.kit.artifacts._models import (
     METADATA_FILE,
     SCHEMA_VERSION,
@@ -440,16 +440,34 @@ def set_registry(registry_or_root: Registry | str | os.PathLike[str] | None) -> 
 
 # ---------------------------------------------------------------------- artifact-level API
 @overload
-def resolve(ref: str | os.PathLike[str] | ArtURI) -> Artifact: ...
+def resolve(
+    ref: str | os.PathLike[str] | ArtURI,
+    *,
+    registry: Registry | None = None,
+    files: Files | None = None,
+) -> Artifact: ...
 @overload
-def resolve(ref: str | os.PathLike[str] | ArtURI, expected_type: type[A]) -> A: ...
+def resolve(
+    ref: str | os.PathLike[str] | ArtURI,
+    expected_type: type[A],
+    *,
+    registry: Registry | None = None,
+    files: Files | None = None,
+) -> A: ...
 @overload
-def resolve(ref: str | os.PathLike[str] | ArtURI, expected_type: str) -> Artifact: ...
+def resolve(
+    ref: str | os.PathLike[str] | ArtURI,
+    expected_type: str,
+    *,
+    registry: Registry | None = None,
+    files: Files | None = None,
+) -> Artifact: ...
 def resolve(
     ref: str | os.PathLike[str] | ArtURI,
     expected_type: type[Any] | str = Artifact,
     *,
     registry: Registry | None = None,
+    files: Files | None = None,
 ) -> Any:
     """The artifact a reference names, checked to be of `expected_type`.
 
@@ -462,6 +480,8 @@ def resolve(
         expected_type: An `Artifact` class, or a type tag such as "SFTDataArtifact" (the class
             need not be imported: the record's `type` is compared).
         registry: Where names are looked up (default: the active registry).
+        files: The machine a path reference is on when it is not this one (a cluster's files
+            over SSH: a job there reads the path, not this machine).
 
     Raises:
         InvalidURIError, ArtifactNotFoundError, VersionNotFoundError, AliasNotFoundError,
@@ -472,7 +492,7 @@ def resolve(
     if isinstance(expected_type, str):
         cls = registered_types().get(expected_type, Artifact)
     if uri.path is not None:
-        artifact = read_metadata(uri.path, cls)
+        artifact = read_metadata(uri.path, cls, files)
     else:
         assert uri.name is not None
         artifact = (registry or get_registry()).resolve(uri.name, uri.selector, cls=cls)

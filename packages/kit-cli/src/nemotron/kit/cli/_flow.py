@@ -4,7 +4,8 @@ Every job of a stage goes through `plan_stage` (a stage command, each `pipe` ste
 
 1. compose the config (`-c`, `defaults:`, overrides) the way the job's own `cli()` will;
 2. check each declared input: the artifact exists and is of the declared type (a
-   `ModelArtifact` given where an `SFTDataArtifact` is expected is refused);
+   `ModelArtifact` given where an `SFTDataArtifact` is expected is refused); a path is checked
+   where the job reads it (a cluster reached over ssh: there, over SFTP);
 3. pin each `art://NAME[:latest|:alias]` input to the exact `art://NAME:vN` checked, as an
    override after the user's, so the job reads that version even if `latest` moves before it
    starts;
@@ -26,12 +27,15 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from nemotron.kit.cli._stage import ArtifactInput, Stage, StageOptions
 from nemotron.kit.cli.errors import MissingInputError
+
+if TYPE_CHECKING:
+    from nemotron.kit.run import ClusterFiles
 
 __all__ = [
     "PlannedInput",
@@ -56,6 +60,9 @@ class PlannedInput:
     """Why it is not pinned, when it is pending: the step of the chain producing it."""
     problem: MissingInputError | None = None
     """Why it does not resolve (not published yet, no such path): a dry run warns, a run refuses."""
+    checked_on: str | None = None
+    """The cluster a path was found on (over ssh) when this machine lacks it: `${art:...}` of it
+    resolve in the job, not here."""
 
 
 @dataclass
@@ -142,9 +149,12 @@ def shipped_config(
     return header + yaml.safe_dump(clean, sort_keys=False), masked
 
 
-def _check_input(item: ArtifactInput, cfg: Any, pending: Mapping[str, str]) -> PlannedInput:
+def _check_input(
+    item: ArtifactInput, cfg: Any, pending: Mapping[str, str], files: ClusterFiles | None = None
+) -> PlannedInput:
     """Check one declared input; return what the job will read.
 
+    A path is checked where the job reads it: with `files` (the cluster's, over ssh), there.
     Raises MissingInputError for a config that cannot be right (no such key, not a string, a
     malformed URI, an artifact of the wrong type). Whatever may yet appear (an artifact not
     published, a missing path) comes back `unresolved` so a dry run can still show the plan.
@@ -160,6 +170,7 @@ def _check_input(item: ArtifactInput, cfg: Any, pending: Mapping[str, str]) -> P
         resolve,
     )
     from nemotron.kit.artifacts.errors import UserError
+    from nemotron.kit.run.errors import ExecutorError
 
     parent_key, _, leaf = item.key.rpartition(".")
     parent = OmegaConf.select(cfg, parent_key) if parent_key else cfg
@@ -186,11 +197,16 @@ def _check_input(item: ArtifactInput, cfg: Any, pending: Mapping[str, str]) -> P
         raise MissingInputError(item.key, value, item.type, err.reason, fix) from err
     if uri.path is not None and "://" in uri.path:
         return PlannedInput(item.key, value)  # remote data: checked where it is read
+    remote = files if uri.path is not None else None
     try:
-        artifact = resolve(uri, item.type)
+        artifact = resolve(uri, item.type, files=remote)
     except ArtifactNotFoundError as err:
         reason = "no such file or folder" if err.root is None else str(err)
+        if err.root is None and remote is not None:
+            reason += f" on {remote.where} (the cluster, where the job reads it)"
         return PlannedInput(item.key, value, problem=missing(reason))
+    except ExecutorError as err:  # the cluster cannot be reached: a dry run still shows the plan
+        return PlannedInput(item.key, value, problem=missing(f"not checked on the cluster: {err}"))
     except VersionNotFoundError as err:
         return PlannedInput(item.key, value, problem=missing(str(err)))
     except ArtifactTypeError as err:
@@ -198,8 +214,8 @@ def _check_input(item: ArtifactInput, cfg: Any, pending: Mapping[str, str]) -> P
         raise MissingInputError(item.key, value, item.type, reason, fix) from err
     except UserError as err:  # of another type, corrupt: no later run can fix it
         raise MissingInputError(item.key, value, item.type, str(err), fix) from err
-    if uri.name is None or artifact.version is None:
-        return PlannedInput(item.key, value)  # a path is one version already
+    if uri.name is None or artifact.version is None:  # a path is one version already
+        return PlannedInput(item.key, value, checked_on=remote.where if remote else None)
     return PlannedInput(item.key, value, pinned=str(uri._replace(selector=artifact.version)))
 
 
@@ -249,12 +265,13 @@ def plan_stage(
     )
 
     config_file = stage.resolve_config(options.config)
-    profile = None
+    profile = files = None
     if options.profile:  # where it runs is checked before what it reads
         from nemotron.kit.cli._profiles import chosen_profile
-        from nemotron.kit.run import load_env_profile, registry_root
+        from nemotron.kit.run import cluster_files, load_env_profile, registry_root
 
         profile = load_env_profile(chosen_profile(options.profile))
+        files = cluster_files(profile)  # path inputs are checked where the jobs read them
         root = registry_root(profile)
         if root is not None:  # the profile's jobs publish there: inputs and results are there
             from nemotron.kit.artifacts import set_registry
@@ -277,14 +294,14 @@ def plan_stage(
         OmegaConf.update(cfg, "run.wandb", merged, force_add=True)
     if options.overrides:
         cfg = apply_hydra_overrides(cfg, list(options.overrides))
-    inputs = [_check_input(item, cfg, pending or {}) for item in stage.inputs]
+    inputs = [_check_input(item, cfg, pending or {}, files) for item in stage.inputs]
     plan = StagePlan(stage, options, config_file, cfg, {}, profile, inputs, wandb)
     unresolved = [i.problem for i in inputs if i.problem is not None]
     if unresolved and not options.dry_run:
         raise unresolved[0]
     if plan.pins:  # the job applies them after the user's overrides: so does the plan
         plan.cfg = cfg = apply_hydra_overrides(cfg, list(plan.pins))
-    lenient = bool(unresolved or pending)
+    lenient = bool(unresolved or pending or any(i.checked_on for i in inputs))
     plan.resolved = _leniently_resolved(cfg) if lenient else resolve_to_container(cfg)
     if stage.config_class is not None:
         typed: Any = to_typed(stage.config_class, plan.resolved if lenient else cfg)
@@ -308,6 +325,8 @@ def _print_config(plan: StagePlan) -> None:
             typer.echo(f"# input {item.key}: {item.value} -> {item.pinned} (pinned)")
         elif item.note:
             typer.echo(f"# input {item.key}: {item.value} ({item.note})")
+        elif item.checked_on:
+            typer.echo(f"# input {item.key}: {item.value} (found on {item.checked_on})")
     typer.echo(yaml.safe_dump(redact(plan.resolved), sort_keys=False).rstrip())
 
 

@@ -13,6 +13,7 @@
 from nemotron.kit.run._chain import JobChain
 from nemotron.kit.run._envfile import EnvFile, EnvProblem, check_env, load_env, load_env_profile
 from nemotron.kit.run._executors import build_executor
+from nemotron.kit.run._hosts import ClusterFiles, cluster_files
 from nemotron.kit.run._job import Job, get_job, list_jobs
 from nemotron.kit.run._launch import launch, resolve_profile
 from nemotron.kit.run._paths import find_env_file, jobs_dir, project_root
@@ -37,6 +38,7 @@ __all__ = [
     "ArtifactsSettings",
     "BaseProfile",
     "CliSettings",
+    "ClusterFiles",
     "DGXCloudProfile",
     "DockerProfile",
     "EnvFile",
@@ -51,6 +53,7 @@ __all__ = [
     "SlurmProfile",
     "build_executor",
     "check_env",
+    "cluster_files",
     "find_env_file",
     "get_job",
     "jobs_dir",

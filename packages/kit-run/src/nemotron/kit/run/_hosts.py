@@ -23,12 +23,12 @@ import subprocess
 from functools import cache
 from typing import Any, Protocol
 
-from nemotron.kit.run._profiles import SlurmProfile
+from nemotron.kit.run._profiles import BaseProfile, SlurmProfile
 from nemotron.kit.run._shared import shared_root
 from nemotron.kit.run._sshverify import verified_login
 from nemotron.kit.run.errors import ExecutorError, ProfileValueError
 
-__all__ = ["JobHost", "job_host", "ssh_tunnel", "tunnel_record"]
+__all__ = ["ClusterFiles", "JobHost", "cluster_files", "job_host", "ssh_tunnel", "tunnel_record"]
 
 _TIMEOUT = 30
 
@@ -117,13 +117,58 @@ class SSHHost:
         return str(res.stdout)
 
     def files(self, patterns: list[str]) -> dict[str, int]:
-        sftp = self._session().sftp()
+        sftp = self.sftp()
         return _sorted({p: n for pattern in patterns for p, n in _sftp_glob(sftp, pattern)})
 
+    def sftp(self) -> Any:
+        """The connection's paramiko SFTP client."""
+        return self._session().sftp()
+
     def read(self, path: str, start: int = 0) -> bytes:
-        with self._session().sftp().open(path, "rb") as fh:
+        with self.sftp().open(path, "rb") as fh:
             fh.seek(start)
             return bytes(fh.read())
+
+
+class ClusterFiles:
+    """A cluster's files as its login node sees them, read over SFTP.
+
+    What kit-artifacts' `read_metadata(..., files=)` needs (`isdir`, `exists`, `cat_file`): a
+    path input of a job on the cluster is checked there, not on this machine.
+    """
+
+    def __init__(self, host: SSHHost) -> None:
+        self._host = host
+        self.where = host.where
+        """`user@host[:port]`, for messages."""
+
+    def _mode(self, path: str) -> int | None:
+        try:
+            return int(self._host.sftp().stat(path).st_mode or 0)
+        except OSError:  # missing, or not readable from the login node: not there for a job
+            return None
+
+    def isdir(self, path: str) -> bool:
+        mode = self._mode(path)
+        return mode is not None and stat.S_ISDIR(mode)
+
+    def exists(self, path: str) -> bool:
+        return self._mode(path) is not None
+
+    def cat_file(self, path: str) -> bytes:
+        return self._host.read(path)
+
+
+def cluster_files(profile: BaseProfile | None) -> ClusterFiles | None:
+    """The files a profile's jobs see when they are not this machine's: its cluster's over ssh.
+
+    None for profiles whose jobs see this machine's files (local, Slurm with the local tunnel).
+    """
+    if not isinstance(profile, SlurmProfile) or profile.tunnel != "ssh":
+        return None
+    host = job_host(tunnel_record(profile))
+    assert isinstance(host, SSHHost)
+    return ClusterFiles(host)
 
 
 def _no_prompt(*_: Any) -> Any:

@@ -7,7 +7,10 @@ The image has Python but nothing of nemotron-kit. Before a container job is subm
 - the lock's dependencies of those members go into `deps/<digest of the lock>`;
 both with `uv pip install --target` (uv's cache: offline once cached), kept here under
 `~/.cache/nemotron/jobcode` and uploaded once to `<shared_root>/.nemotron/` on the cluster.
-The job finds them through `PYTHONPATH` (ours first, then the dependencies, then the image's).
+
+The job's `PYTHONPATH` is our code, first; the dependencies come after the image's own packages
+(the code folder's `sitecustomize.py`, `_job_sitecustomize.py`, appends them): the image wins
+for what it has (a NeMo container's torch, numpy, ...), the shipped folder fills in the rest.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ JOB_MEMBERS = ("kit-artifacts", "kit-config", "kit-lineage", "recipes-nano3")
 """Workspace members a job imports; kit-run and kit-cli stay on the submit side."""
 _PRUNED = ("kit-run", "kit-cli")
 _PLATFORM = {"x86_64": "x86_64-manylinux_2_28", "aarch64": "aarch64-manylinux_2_28"}
+_SITECUSTOMIZE = Path(__file__).with_name("_job_sitecustomize.py")
 
 
 @dataclass(frozen=True)
@@ -53,9 +57,11 @@ class JobCode:
         return f"{shared_root}/.nemotron/deps/{self.deps_key}"
 
     def job_env(self, shared_root: str) -> dict[str, str]:
-        """The job's PYTHONPATH (our code, then its dependencies) and the code's git state."""
+        """The job's PYTHONPATH (our code), its dependencies (after the image's packages: see
+        `_job_sitecustomize.py`) and the code's git state."""
         env = {
-            "PYTHONPATH": f"{self.remote_code(shared_root)}:{self.remote_deps(shared_root)}",
+            "PYTHONPATH": self.remote_code(shared_root),
+            "NEMOTRON_JOB_DEPS": self.remote_deps(shared_root),
             "PYTHONNOUSERSITE": "1",
         }
         if self.commit:
@@ -96,9 +102,9 @@ def _run(args: list[str], cwd: Path, what: str) -> None:
         raise ExecutorError(f"{what} failed: {' '.join(tail) or f'exit {proc.returncode}'}")
 
 
-def _wheels_digest(wheels: list[Path]) -> str:
+def _wheels_digest(wheels: list[Path], extra: bytes = b"") -> str:
     """Digest of what the wheels hold (names and bytes), not of their zip timestamps."""
-    h = hashlib.sha256()
+    h = hashlib.sha256(extra)
     for wheel in sorted(wheels):
         with zipfile.ZipFile(wheel) as zf:
             for name in sorted(zf.namelist()):
@@ -106,8 +112,14 @@ def _wheels_digest(wheels: list[Path]) -> str:
     return h.hexdigest()[:16]
 
 
-def _install(target: Path, items: list[str], python: str, root: Path, what: str) -> None:
-    """`uv pip install --target` for the image's Python; the folder appears complete or not at all."""
+def _install(
+    target: Path, items: list[str], python: str, root: Path, what: str, top: bytes = b""
+) -> None:
+    """`uv pip install --target` for the image's Python; the folder appears complete or not at all.
+
+    Args:
+        top: A `sitecustomize.py` for the top of the folder (the code's; none for dependencies).
+    """
     if target.is_dir():
         return
     tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
@@ -119,6 +131,8 @@ def _install(target: Path, items: list[str], python: str, root: Path, what: str)
             root,
             what,
         )  # fmt: skip
+        if top:
+            (tmp / "sitecustomize.py").write_bytes(top)
         tmp.rename(target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -158,9 +172,10 @@ def prepare_job_code(python: str | None = None) -> JobCode:
                 f"building {member}",
             )
         wheels = sorted(Path(tmp).glob("*.whl"))
-        code_key = _wheels_digest(wheels)
+        top = _SITECUSTOMIZE.read_bytes()
+        code_key = _wheels_digest(wheels, top)
         code = cache / "code" / code_key
-        _install(code, [str(w) for w in wheels], python, root, "installing the job's code")
+        _install(code, [str(w) for w in wheels], python, root, "installing the job's code", top)
     commit, dirty = _git_state(root)
     return JobCode(code_key, deps_key, code, deps, commit, dirty)
 

@@ -2,8 +2,10 @@
 
 NeMo-Run's `SSHTunnel` opens a fabric `Connection`, whose paramiko client adds unknown host keys
 (`AutoAddPolicy`); our job files and secrets travel over that connection. `verified_login`
-opens the same connection with paramiko's `RejectPolicy` and the `known_hosts` files ssh itself
-reads, so an unknown or changed key is one error line that says how to trust the host.
+opens the same connection with paramiko's `RejectPolicy` and the profile's `known_hosts` (else
+the files ssh itself reads), so an unknown or changed key is one error line that says how to
+trust the host. The files NeMo-Run and kit-run copy go through `rsync` run by that connection
+(`Connection.local`): its ssh is given the same `known_hosts` (and never asks, never adds keys).
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from typing import Any
 
 from nemotron.kit.run.errors import ExecutorError
 
-__all__ = ["known_hosts_files", "verified_login"]
+__all__ = ["known_hosts_files", "rsync_ssh_options", "verified_login"]
+
+_RSH = "--rsh='ssh "
+"""How NeMo-Run's `rsync` (patchwork's) passes the ssh command: `--rsh='ssh -i KEY -p PORT'`."""
 
 
 def known_hosts_files(known_hosts: str | None) -> list[str]:
@@ -23,13 +28,41 @@ def known_hosts_files(known_hosts: str | None) -> list[str]:
     return [os.path.expanduser("~/.ssh/known_hosts"), "/etc/ssh/ssh_known_hosts"]
 
 
+def rsync_ssh_options(known_hosts: str | None) -> str:
+    """ssh options for rsync that check the host key as the login did: the profile's file only."""
+    options = "-o BatchMode=yes -o StrictHostKeyChecking=yes"
+    if not known_hosts:
+        return options  # ssh's own files, as `known_hosts_files(None)`
+    path = known_hosts_files(known_hosts)[0]
+    if any(c.isspace() or c in "'\"\\" for c in path):
+        raise ExecutorError(
+            f"known_hosts {path!r}: rsync's ssh cannot take a path with spaces or quotes; "
+            "move the file and set the profile's known_hosts to the new path"
+        )
+    return f"{options} -o UserKnownHostsFile={path} -o GlobalKnownHostsFile=/dev/null"
+
+
 def verified_login(tunnel: Any, known_hosts: str | None) -> None:
     """Connect `tunnel` (a NeMo-Run SSHTunnel) after checking the host key; set its session."""
     import paramiko
     from fabric import Config, Connection
 
+    class CheckedConnection(Connection):
+        """A Connection whose local `rsync` commands check the host key like the login."""
+
+        def local(self, *args: Any, **kwargs: Any) -> Any:
+            command = str(args[0]) if args else ""
+            if command.startswith("rsync "):
+                if _RSH not in command:  # NeMo-Run changed how it calls rsync: never unchecked
+                    raise ExecutorError(
+                        f"rsync without `{_RSH}...'` cannot be given known_hosts: {command}"
+                    )
+                args = (command.replace(_RSH, f"{_RSH}{ssh_options} ", 1), *args[1:])
+            return super().local(*args, **kwargs)
+
+    ssh_options = rsync_ssh_options(known_hosts)
     connect_kwargs = {"key_filename": [str(tunnel.identity)]} if tunnel.identity else {}
-    session = Connection(
+    session = CheckedConnection(
         tunnel.host,
         port=tunnel.port,
         user=tunnel.user,
