@@ -55,15 +55,29 @@ def test_backend_of_a_record(executor: str, backend: str) -> None:
     assert backend_of(record).name == backend
 
 
-def test_only_the_backends_module_branches_on_a_recorded_executor_kind() -> None:
-    """`record.executor == "slurm"`-style checks live in `_backends/__init__.py` only."""
-    found = []
-    for path in sorted(SRC.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if (
-                isinstance(node, ast.Compare)
-                and isinstance(node.left, ast.Attribute)
-                and node.left.attr == "executor"
-            ):
-                found.append(f"{path.relative_to(SRC)}:{node.lineno}")
-    assert found and all(f.startswith("_backends/__init__.py:") for f in found), found
+def _kind_checks(path: Path) -> list[str]:
+    """Comparisons of an executor kind: `x.executor == ...`, `profile_kind(p) == ...`."""
+
+    def is_kind(node: ast.expr) -> bool:
+        if isinstance(node, ast.Attribute):
+            return node.attr == "executor"
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "profile_kind"
+        )
+
+    return [
+        f"{path.name}:{node.lineno}"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Compare) and any(map(is_kind, [node.left, *node.comparators]))
+    ]
+
+
+def test_nothing_branches_on_an_executor_kind_but_the_backend_table(tmp_path: Path) -> None:
+    """Which backend serves a kind is `_backends._backend`'s table; nobody else compares kinds."""
+    found = [hit for path in sorted(SRC.rglob("*.py")) for hit in _kind_checks(path)]
+    assert found == []
+    planted = tmp_path / "planted.py"
+    planted.write_text('if job.record.executor == "slurm" or profile_kind(p) != "local": pass\n')
+    assert len(_kind_checks(planted)) == 2  # the check sees both comparisons

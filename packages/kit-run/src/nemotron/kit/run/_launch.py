@@ -123,7 +123,8 @@ def launch(
     plain_env, secret_env = split_secrets(
         {**prof.env_vars, **(env or {}), "NEMOTRON_RUN_ID": job_id}
     )
-    planned = LaunchRequest(
+    shipped = [a for a in args if isinstance(a, JobFile)]
+    request = LaunchRequest(
         prof,
         _command(
             prof, script_or_module, [placeholder(a) if isinstance(a, JobFile) else a for a in args]
@@ -136,8 +137,8 @@ def launch(
         echo=echo,
         array=array,
     )
-    files = tuple(JobFile(a.name, planned.mask(a.text)) for a in args if isinstance(a, JobFile))
-    request = backend.prepare(replace(planned, files=files), folder)
+    masked = tuple(JobFile(f.name, request.mask(f.text)) for f in shipped)
+    request = backend.prepare(replace(request, files=masked), folder)
 
     record = JobRecord(
         id=job_id,

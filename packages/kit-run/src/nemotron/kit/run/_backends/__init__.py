@@ -75,40 +75,34 @@ class Backend(Protocol):
         ...
 
 
-def backend_for(profile: BaseProfile) -> Backend:
-    """The backend that runs jobs of `profile`."""
-    kind = profile_kind(profile)
+def _backend(kind: str, ray: bool) -> Backend:
+    """The backend of executor kind `kind` (`ray`: a Slurm profile's Ray cluster)."""
     if kind == "local":
         from nemotron.kit.run._backends.local import LocalBackend
 
         return LocalBackend()
-    if kind == "slurm":
-        if profile.ray:
-            from nemotron.kit.run._backends.ray_slurm import RaySlurmBackend
+    if kind == "slurm" and ray:
+        from nemotron.kit.run._backends.ray_slurm import RaySlurmBackend
 
-            return RaySlurmBackend()
+        return RaySlurmBackend()
+    if kind == "slurm":
         from nemotron.kit.run._backends.slurm import SlurmBackend
 
         return SlurmBackend()
     from nemotron.kit.run._backends.nemo_run import NeMoRunBackend
 
     return NeMoRunBackend()
+
+
+def backend_for(profile: BaseProfile) -> Backend:
+    """The backend that runs jobs of `profile`."""
+    return _backend(profile_kind(profile), profile.ray)
 
 
 def backend_of(record: JobRecord) -> Backend:
     """The backend that answers `status`/`cancel` for a recorded job (by its executor kind;
     a Ray cluster on Slurm is a Slurm job to query and cancel)."""
-    if record.executor == "local":
-        from nemotron.kit.run._backends.local import LocalBackend
-
-        return LocalBackend()
-    if record.executor == "slurm":
-        from nemotron.kit.run._backends.slurm import SlurmBackend
-
-        return SlurmBackend()
-    from nemotron.kit.run._backends.nemo_run import NeMoRunBackend
-
-    return NeMoRunBackend()
+    return _backend(record.executor, ray=False)
 
 
 def schedules_dependencies(profile: BaseProfile) -> bool:
@@ -119,4 +113,4 @@ def schedules_dependencies(profile: BaseProfile) -> bool:
 def can_start_ray(profile: BaseProfile) -> bool:
     """Whether jobs of `profile` can get a Ray cluster over its nodes (Slurm with `ray = true`,
     applied by `for_launcher`); elsewhere a Ray job is one process starting its own Ray."""
-    return profile_kind(profile) == "slurm" and profile.ray
+    return backend_for(profile).name == "ray-slurm"
