@@ -10,9 +10,9 @@
 `nemo_run` is imported only when an executor is built or a job is launched.
 """
 
+from nemotron.kit.run._backends import build_executor
 from nemotron.kit.run._chain import JobChain
 from nemotron.kit.run._envfile import EnvFile, EnvProblem, check_env, load_env, load_env_profile
-from nemotron.kit.run._executors import build_executor
 from nemotron.kit.run._hosts import ClusterFiles, cluster_files
 from nemotron.kit.run._job import Job, get_job, list_jobs
 from nemotron.kit.run._launch import launch, resolve_profile

@@ -1,6 +1,6 @@
-"""Profile -> NeMo-Run executor: `build_executor`, and the pieces every backend's executor shares
-(packager, launcher, secrets kept out, a summary for the job record). Each backend builds its own
-executor kind (`nemotron.kit.run._backends`); `nemo_run` is reached through `_nemo_run`.
+"""The pieces every backend's NeMo-Run executor shares: the packager that ships the code, the
+launcher (torchrun), secrets kept out of it, a summary for the job record. Each backend builds its
+own executor kind (`nemotron.kit.run._backends`, `build_executor`).
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ from typing import Any
 
 from nemotron.kit.artifacts.secrets import is_secret_key
 from nemotron.kit.run._nemo_run import import_nemo_run
-from nemotron.kit.run._profiles import BaseProfile, Profile, SlurmProfile
+from nemotron.kit.run._profiles import BaseProfile, SlurmProfile
 from nemotron.kit.run.errors import ProfileValueError
 
 __all__ = [
-    "build_executor",
     "code_root",
     "executor_summary",
     "launcher",
@@ -122,25 +121,6 @@ def plain_env(profile: BaseProfile, extra: dict[str, str] | None = None) -> dict
     """The profile's (and `extra`) variables without secrets: those go through the environment."""
     plain, _ = split_secrets({**profile.env_vars, **(extra or {})})
     return plain
-
-
-def build_executor(
-    profile: Profile, *, env: dict[str, str] | None = None, detach: bool = False
-) -> Any:
-    """Build the NeMo-Run executor for `profile`.
-
-    Args:
-        profile: A profile from `load_env_profile`.
-        env: Extra variables for the job (secret-named ones are left out; `launch` passes them
-            through the environment).
-        detach: Pick the Slurm `batch_partition` instead of `run_partition`.
-
-    Returns:
-        A `nemo_run` executor (`LocalExecutor`, `SlurmExecutor`, ...).
-    """
-    from nemotron.kit.run._backends import backend_for
-
-    return backend_for(profile).executor(profile, plain_env(profile, env), detach)
 
 
 def executor_summary(executor: Any) -> dict[str, Any]:

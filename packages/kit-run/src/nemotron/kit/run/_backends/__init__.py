@@ -23,14 +23,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from nemotron.kit.run._profiles import BaseProfile, profile_kind
+from nemotron.kit.run._executors import plain_env
+from nemotron.kit.run._profiles import BaseProfile, Profile, profile_kind
 
 if TYPE_CHECKING:
     from nemotron.kit.run._job import Job
     from nemotron.kit.run._records import JobRecord
     from nemotron.kit.run._request import LaunchRequest
 
-__all__ = ["Backend", "backend_for", "backend_of"]
+__all__ = ["Backend", "backend_for", "backend_of", "build_executor", "can_start_ray"]
 
 
 class Backend(Protocol):
@@ -105,9 +106,21 @@ def backend_of(record: JobRecord) -> Backend:
     return _backend(record.executor, ray=False)
 
 
-def schedules_dependencies(profile: BaseProfile) -> bool:
-    """Whether the scheduler of `profile` holds `afterok` dependencies (Slurm)."""
-    return backend_for(profile).schedules_dependencies
+def build_executor(
+    profile: Profile, *, env: dict[str, str] | None = None, detach: bool = False
+) -> Any:
+    """Build the NeMo-Run executor for `profile`.
+
+    Args:
+        profile: A profile from `load_env_profile`.
+        env: Extra variables for the job (secret-named ones are left out; `launch` passes them
+            through the environment).
+        detach: Pick the Slurm `batch_partition` instead of `run_partition`.
+
+    Returns:
+        A `nemo_run` executor (`LocalExecutor`, `SlurmExecutor`, ...).
+    """
+    return backend_for(profile).executor(profile, plain_env(profile, env), detach)
 
 
 def can_start_ray(profile: BaseProfile) -> bool:
