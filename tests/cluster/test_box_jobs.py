@@ -191,3 +191,30 @@ def test_the_image_wins_for_a_package_it_has(project: Project) -> None:
     assert lines[lines.index("VERSION") + 1] == "6.0"
     deps = f"{project.box.shared}/.nemotron/deps/"
     assert files[1].startswith(deps) and files[1].endswith("/omegaconf/version.py")
+    # only what jobs import: nothing of the submit side (NeMo-Run, its ssh, kit-run, kit-cli) nor
+    # Ray (a data prep stage); typer comes as a dependency of huggingface-hub and gigatoken
+    shipped = {p.name for p in Path(files[1]).parents[1].iterdir()}
+    assert {"msgspec", "omegaconf", "yaml", "huggingface_hub"} <= shipped
+    assert shipped.isdisjoint({"nemo_run", "fabric", "paramiko", "invoke", "ray"})
+    code = {p.name for p in Path(project.box.shared, ".nemotron/code").glob("*/nemotron/kit/*")}
+    assert code and code.isdisjoint({"run", "cli"})  # kit-run and kit-cli stay here
+
+
+def _normalized(script: str) -> list[str]:
+    """An sbatch script without what differs between any two submits: the experiment folder's
+    number and the run id (both made per submit)."""
+    script = re.sub(r"(nano3-data-prep-rl)_\d+", r"\1_N", script)
+    script = re.sub(r"nano3-data-prep-rl-\d{8}-\d{6}-[0-9a-f]{4}", "RUN_ID", script)
+    return script.splitlines()
+
+
+def test_dry_run_shows_the_script_a_real_submit_sends(project: Project) -> None:
+    argv = ["nano3", "data", "prep", "rl", "-c", "tiny", "--run", "box"]
+    dry = project.nemotron(*argv, "--dry-run")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    shown = dry.stdout.split("# would submit to profile 'box':\n", 1)[1]
+    real = project.nemotron(*argv)
+    assert real.returncode == 0, real.stdout + real.stderr
+    [record] = [r for r in project.records() if not r.get("dry_run")]
+    sent = Path(project.folder, ".nemotron", "jobs", record["id"], "submission.sh").read_text()
+    assert _normalized(shown) == _normalized(sent)

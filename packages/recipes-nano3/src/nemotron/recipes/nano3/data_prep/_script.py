@@ -39,7 +39,7 @@ def stage_main(
     try:
         cfg.check()  # the whole config, before any work (and before submitting any job)
         if cfg.run.engine == "slurm-array" and not cfg.run.array_role:
-            return submit_array(stage, cfg, dry_run=dry_run)
+            return submit_array(stage, cfg, dry_run=dry_run, source=_source(stage, args))
         if dry_run:
             raise DataPrepConfigError(
                 "run.engine",
@@ -55,3 +55,16 @@ def stage_main(
             traceback.print_exc()
         print(f"error: {err}", file=sys.stderr)
         raise SystemExit(err.exit_code) from None
+
+
+def _source(stage: str, args: list[str]) -> tuple[Path, list[str]]:
+    """The config file and the overrides of `args` (as `cli()` reads them)."""
+    file, overrides, skip = CONFIGS / stage / "default.yaml", [], False
+    for i, arg in enumerate(args):
+        if skip:
+            skip = False
+        elif arg in ("-c", "--config") and i + 1 < len(args):
+            file, skip = Path(args[i + 1]), True
+        else:
+            overrides.append(arg)
+    return file, overrides

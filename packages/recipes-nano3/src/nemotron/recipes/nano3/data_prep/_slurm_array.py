@@ -83,11 +83,34 @@ def _job_config(cfg: Any) -> dict[str, Any]:
     return data
 
 
-def submit_array(stage: str, cfg: Any, *, dry_run: bool = False) -> Any:
+def _container_job_config(cfg: Any, source: tuple[Path, list[str]]) -> dict[str, Any]:
+    """For a container profile, whose jobs see none of this machine's paths: the config as
+    composed, interpolations kept (they resolve in each job: `output_dir` under the shared
+    `NEMOTRON_DATA_DIR`, the same folder for every task and the merge; `@nano3/` assets in the
+    shipped code), as `--run PROFILE` ships a stage's config."""
+    from omegaconf import OmegaConf
+
+    from nemotron.kit.config import compose
+
+    file, overrides = source
+    composed = OmegaConf.to_container(compose(type(cfg), file, overrides), resolve=False)
+    assert isinstance(composed, dict)
+    data = {str(key): value for key, value in composed.items()}
+    data["run"].update(array_role="", detach=False)
+    return data
+
+
+def submit_array(
+    stage: str, cfg: Any, *, dry_run: bool = False, source: tuple[Path, list[str]] | None = None
+) -> Any:
     """Submit the array and its merge job for `stage` (`pretrain`, `sft`, `rl`) with `cfg`.
 
     Both jobs are one kit-run `JobChain` (the merge `afterok` the array), each array task and
     the merge one process (launcher `task`), each with the config shipped with it.
+
+    Args:
+        source: The config file and overrides `cfg` was composed from: for a container profile
+            the jobs get that composition unresolved (see `_container_job_config`).
 
     Returns the merge job's `Job` (None for a dry run); waits for it unless `run.detach`.
     """
@@ -103,7 +126,11 @@ def submit_array(stage: str, cfg: Any, *, dry_run: bool = False) -> Any:
             "run.profile",
             "engine=slurm-array needs the env.toml profile to submit to, e.g. run.profile=my-cluster",
         )
-    config = JobFile(f"{stage}.yaml", OmegaConf.to_yaml(OmegaConf.create(_job_config(cfg))))
+    from nemotron.kit.run import load_env_profile
+
+    in_container = bool(getattr(load_env_profile(run.profile), "container_image", None))
+    data = _container_job_config(cfg, source) if in_container and source else _job_config(cfg)
+    config = JobFile(f"{stage}.yaml", OmegaConf.to_yaml(OmegaConf.create(data)))
     module = f"nemotron.recipes.nano3.data_prep.{stage}"
     name = f"nano3-data-prep-{stage}"
     chain = JobChain(run.profile, dry_run=dry_run, echo=print if dry_run else None)
