@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -158,3 +159,23 @@ class Project:
 @pytest.fixture
 def project(box: Box, tmp_path: Path) -> Project:
     return Project(tmp_path / "my-project", box)
+
+
+def stand_in_checkpoint(box: Box, name: str) -> None:
+    """A model artifact `name` in the box's registry (training cannot run here: no GPU).
+
+    A real `ModelArtifact` publish of a folder on the shared storage, owned by the box's user.
+    """
+    folder = Path(box.shared, "stand-in", uuid.uuid4().hex[:8], "iter_0000020")
+    folder.mkdir(parents=True)
+    (folder / "README").write_text("stand-in checkpoint: the box has no GPU to pretrain\n")
+    code = (
+        "from nemotron.kit.artifacts import ModelArtifact\n"
+        f"ModelArtifact(path={str(folder)!r}, step=20).save(name={name!r})\n"
+    )
+    env = {**os.environ, "NEMOTRON_ARTIFACTS_ROOT": f"{box.shared}/artifacts"}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
+    for path in (folder.parents[1], Path(box.shared, "artifacts")):
+        shutil.chown(path, box.user, box.user)
+        for sub in path.rglob("*"):
+            shutil.chown(sub, box.user, box.user)

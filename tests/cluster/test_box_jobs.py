@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, SECRET, SECRET_DIGEST, Box, Project
+from .conftest import REPO, SECRET, SECRET_DIGEST, Project, stand_in_checkpoint
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slurm, pytest.mark.slow]
 
@@ -111,28 +111,6 @@ def test_batch_then_cancel(project: Project) -> None:
     assert status.returncode == 1 and f"{job}: CANCELLED" in status.stdout, status.stdout
 
 
-def _stand_in_checkpoint(box: Box) -> None:
-    """A pretrained-model artifact in the box's registry (pretraining cannot run here: no GPU).
-
-    A real `ModelArtifact` publish of a folder on the shared storage, owned by the box's user.
-    """
-    import shutil
-
-    folder = Path(box.shared, "stand-in", uuid.uuid4().hex[:8], "iter_0000020")
-    folder.mkdir(parents=True)
-    (folder / "README").write_text("stand-in checkpoint: the box has no GPU to pretrain\n")
-    code = (
-        "from nemotron.kit.artifacts import ModelArtifact\n"
-        f"ModelArtifact(path={str(folder)!r}, step=20).save(name='nano3-tiny-pretrain-model')\n"
-    )
-    env = {**os.environ, "NEMOTRON_ARTIFACTS_ROOT": f"{box.shared}/artifacts"}
-    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
-    for path in (folder.parents[1], Path(box.shared, "artifacts")):
-        shutil.chown(path, box.user, box.user)
-        for sub in path.rglob("*"):
-            shutil.chown(sub, box.user, box.user)
-
-
 @pytest.mark.parametrize("stage", ["pretrain", "sft"])
 def test_training_starts_in_the_image_and_stops_at_the_missing_library(
     project: Project, stage: str
@@ -140,7 +118,7 @@ def test_training_starts_in_the_image_and_stops_at_the_missing_library(
     prep = project.nemotron("nano3", "data", "prep", stage, "-c", "tiny", "--run", "box")
     assert prep.returncode == 0, prep.stdout + prep.stderr
     if stage == "sft":
-        _stand_in_checkpoint(project.box)
+        stand_in_checkpoint(project.box, "nano3-tiny-pretrain-model")
     proc = project.nemotron("nano3", stage, "-c", "tiny", "--run", "box")
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0

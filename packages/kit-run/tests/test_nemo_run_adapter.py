@@ -62,7 +62,7 @@ def test_instance_names_on_a_real_dry_run(tmp_path: Path) -> None:
     assert "json.tool" in nr.describe_request(info)
 
 
-def test_instance_names_of_tunnels_and_ray_jobs() -> None:
+def test_instance_names_of_tunnels_and_the_ray_template() -> None:
     run = nr.import_nemo_run()
     tunnel = run.SSHTunnel(host="login.example", user="me", job_dir="/jobs")
     _assert_has("SSHTunnel", tunnel)
@@ -71,10 +71,11 @@ def test_instance_names_of_tunnels_and_ray_jobs() -> None:
     nr.set_login(tunnel, lambda: calls.append("login"))
     tunnel._authenticate()
     assert calls == ["login"]
-    ray_job = importlib.import_module("nemo_run.run.ray.job").RayJob(
-        name="r", executor=run.SlurmExecutor(account="a", tunnel=run.LocalTunnel(job_dir=""))
-    )
-    _assert_has("RayJob", ray_job)
+    executor = run.SlurmExecutor(account="a", tunnel=run.LocalTunnel(job_dir=""))
+    script = nr.slurm_ray_script("r", "/jobs/r", executor, "python -m x")
+    assert "ray start --head" in script and "COMMAND_WORKDIR=/jobs/r" in script
+    _assert_has("SlurmJobDetails", executor.job_details)
+    assert nr.ray_logs(executor) == ("/jobs/r/logs", "ray-")
 
 
 def _nemo_run_reach_ins(path: Path) -> list[str]:

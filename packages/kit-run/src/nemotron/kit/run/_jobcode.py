@@ -4,13 +4,15 @@ The image has Python but nothing of nemotron-kit. Before a container job is subm
 - the workspace's job-side members (`JOB_MEMBERS`: not kit-run, kit-cli or NeMo-Run) are built
   into wheels from the working tree (uncommitted edits included: the job runs what you see) and
   installed for the image's Python into `code/<digest of the wheels>`;
-- the lock's dependencies of those members go into `deps/<digest of the lock>`;
+- the lock's dependencies of those members go into `deps/<digest of the lock and extras>`
+  (extras: `ray` for a Ray job: the image has no Ray; its `bin/ray` then runs the image's Python);
 both with `uv pip install --target` (uv's cache: offline once cached), kept here under
 `~/.cache/nemotron/jobcode` and uploaded once to `<shared_root>/.nemotron/` on the cluster.
 
 The job's `PYTHONPATH` is our code, first; the dependencies come after the image's own packages
 (the code folder's `sitecustomize.py`, `_job_sitecustomize.py`, appends them): the image wins
 for what it has (a NeMo container's torch, numpy, ...), the shipped folder fills in the rest.
+Console scripts of the dependencies (`ray`) are reached through `PATH` (`remote_bin`).
 """
 
 from __future__ import annotations
@@ -55,6 +57,10 @@ class JobCode:
 
     def remote_deps(self, shared_root: str) -> str:
         return f"{shared_root}/.nemotron/deps/{self.deps_key}"
+
+    def remote_bin(self, shared_root: str) -> str:
+        """The dependencies' console scripts (`ray` for a Ray job) on the cluster."""
+        return f"{self.remote_deps(shared_root)}/bin"
 
     def job_env(self, shared_root: str) -> dict[str, str]:
         """The job's PYTHONPATH (our code), its dependencies (after the image's packages: see
@@ -133,16 +139,27 @@ def _install(
         )  # fmt: skip
         if top:
             (tmp / "sitecustomize.py").write_bytes(top)
+        _image_python_scripts(tmp / "bin")
         tmp.rename(target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def prepare_job_code(python: str | None = None) -> JobCode:
+def _image_python_scripts(folder: Path) -> None:
+    """Console scripts run the image's `python3`, not the interpreter uv installed them with."""
+    for script in folder.glob("*") if folder.is_dir() else ():
+        lines = script.read_bytes().split(b"\n", 1)
+        if len(lines) == 2 and lines[0].startswith(b"#!") and b"python" in lines[0]:
+            script.write_bytes(b"#!/usr/bin/env python3\n" + lines[1])
+
+
+def prepare_job_code(python: str | None = None, *, extras: tuple[str, ...] = ()) -> JobCode:
     """Build (or reuse) this workspace's job code and dependency trees for Python `python`.
 
     Args:
         python: The image's Python as `major.minor` (default: this interpreter's).
+        extras: Extras of the recipes member the job needs besides its base dependencies
+            (`("ray",)` for a Ray job).
     """
     python = python or f"{sys.version_info.major}.{sys.version_info.minor}"
     root = workspace_root()
@@ -151,13 +168,15 @@ def prepare_job_code(python: str | None = None) -> JobCode:
     (cache / "deps").mkdir(parents=True, exist_ok=True)
 
     lock = (root / "uv.lock").read_bytes()
-    deps_key = hashlib.sha256(lock + f"{JOB_MEMBERS} py{python}".encode()).hexdigest()[:16]
+    salt = f"{JOB_MEMBERS} py{python} {sorted(extras)}" if extras else f"{JOB_MEMBERS} py{python}"
+    deps_key = hashlib.sha256(lock + salt.encode()).hexdigest()[:16]
     deps = cache / "deps" / deps_key
     if not deps.is_dir():
         requirements = cache / "deps" / f"{deps_key}.txt"
         _run(
             [_uv(), "export", "--frozen", "--quiet", "--no-hashes", "--no-emit-workspace",
              "--no-dev", "--no-header", "--no-annotate", "--package", JOB_MEMBERS[-1],
+             *(a for e in sorted(extras) for a in ("--extra", e)),
              *(a for p in _PRUNED for a in ("--prune", p)), "-o", str(requirements)],
             root,
             "uv export of the job's dependencies",
@@ -217,5 +236,6 @@ def upload_job_code(job_code: JobCode, tunnel: Any, shared_root: str) -> None:
         if tunnel.run(f"test -d {remote}", warn=True).ok:
             continue
         tmp = f"{remote}.tmp-{os.getpid()}"
-        nr.rsync(tunnel, f"{local}/", tmp, "-l --chmod=Du=rwx,Dgo=rx,Fu=rw,Fgo=r")
+        # executables (Ray's raylet, console scripts) keep their x bits; nothing group-writable
+        nr.rsync(tunnel, f"{local}/", tmp, "-l --chmod=Du=rwx,Dgo=rx,Fu+rw,Fgo-w")
         tunnel.run(f"mv -T {tmp} {remote} || rm -rf {tmp}")

@@ -34,7 +34,7 @@ __all__ = [
     "is_ssh_tunnel",
     "on_prepare",
     "quiet_io",
-    "ray_job_id",
+    "ray_logs",
     "rendered_request",
     "rsync",
     "set_login",
@@ -57,7 +57,6 @@ PRIVATE_NAMES: tuple[tuple[str, str], ...] = (
     ("nemo_run.core.execution.skypilot", "_SKYPILOT_AVAILABLE"),
     ("nemo_run.run.torchx_backend.runner", "get_runner"),
     ("nemo_run.run.ray.slurm", "SlurmRayRequest.materialize"),
-    ("nemo_run.run.ray.job", "RayJob.start"),
 )
 """(module, dotted attribute) of every non-public NeMo-Run name used here. Instance attributes
 set in `__init__` are listed in `INSTANCE_NAMES` (checked on real instances by the test)."""
@@ -66,7 +65,7 @@ INSTANCE_NAMES: dict[str, tuple[str, ...]] = {
     "Experiment": ("_id", "_exp_dir", "_runner", "jobs"),
     "Job": ("_dryrun_info", "task", "executor", "handle"),
     "SSHTunnel": ("session", "auth_handler", "fallback_auth_handler", "job_dir"),
-    "RayJob": ("backend",),
+    "SlurmJobDetails": ("folder", "ray_log_prefix"),
 }
 
 
@@ -238,21 +237,22 @@ def skypilot_available() -> bool:
 
 
 def slurm_ray_script(name: str, cluster_dir: str, executor: Any, command: str) -> str:
-    """The sbatch script of NeMo-Run's Ray-on-Slurm template (`ray.sub.j2`) for `command`."""
+    """The sbatch script of NeMo-Run's Ray-on-Slurm template (`ray.sub.j2`) for `command`, run
+    in `cluster_dir` on the head (see `ray_logs` for where it writes)."""
     request = _internal("nemo_run.run.ray.slurm").SlurmRayRequest(
         name=name,
         cluster_dir=cluster_dir,
         template_name="ray.sub.j2",
         executor=executor,
         command=command,
-        workdir=None,
-        launch_cmd=["sbatch", "--requeue", "--parsable", "--dependency=singleton"],
+        workdir=cluster_dir,
+        launch_cmd=["sbatch", "--parsable"],
     )
     return str(request.materialize())
 
 
-def ray_job_id(name: str, executor: Any, command: str) -> str | None:
-    """Start NeMo-Run's RayJob on Slurm; the scheduler's id when it reports one."""
-    ray_job = _internal("nemo_run.run.ray.job").RayJob(name=name, executor=executor)
-    ray_job.start(command=command, workdir="")
-    return str(getattr(ray_job.backend, "job_id", "") or "") or None
+def ray_logs(executor: Any) -> tuple[str, str]:
+    """(log folder, log file prefix) of the Ray script last rendered for `executor`: the
+    command's output is `<folder>/<prefix>job.log`, the head's `<prefix>head.log`."""
+    details = executor.job_details
+    return str(details.folder), str(details.ray_log_prefix)

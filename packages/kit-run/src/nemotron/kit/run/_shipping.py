@@ -21,7 +21,6 @@ __all__ = [
     "JobFile",
     "placeholder",
     "ship_into_job_dir",
-    "ship_ray",
     "substitute",
 ]
 
@@ -83,30 +82,3 @@ def _without_container(executor: Any, path: str) -> str:
         cluster_dir = os.path.join(executor.tunnel.job_dir, Path(executor.job_dir).name)
         return cluster_dir + path[len(RUNDIR) :]
     return path
-
-
-def ship_ray(
-    tunnel: Any, cluster_dir: str, files: Sequence[JobFile], *, upload: bool
-) -> dict[str, str]:
-    """Ray on Slurm: the files go to `<cluster_dir>/configs/nemotron/` (mounted at the same path).
-
-    Args:
-        tunnel: The executor's NeMo-Run tunnel (local or ssh).
-        cluster_dir: The Ray cluster's folder on the cluster.
-        files: What to ship.
-        upload: False for a dry run (only the paths are computed).
-    """
-    import tempfile
-
-    folder = os.path.join(cluster_dir, "configs", _SUBDIR)
-    paths = {placeholder(f): os.path.join(folder, f.name) for f in files}
-    if not upload or not files:
-        return paths
-    tunnel.connect()
-    tunnel.run(f"mkdir -p {folder}")
-    with tempfile.TemporaryDirectory() as tmp:
-        for item in files:
-            local = Path(tmp, item.name)
-            local.write_text(item.text, encoding="utf-8")
-            tunnel.put(str(local), os.path.join(folder, item.name))
-    return paths

@@ -96,7 +96,11 @@ def _backend(kind: str, ray: bool) -> Backend:
 
 
 def backend_for(profile: BaseProfile) -> Backend:
-    """The backend that runs jobs of `profile`."""
+    """The backend that runs jobs of `profile` (a Ray profile it cannot run: one error line)."""
+    if profile.ray:
+        from nemotron.kit.run._backends.ray_slurm import check_ray_profile
+
+        check_ray_profile(profile)  # before anything is written
     return _backend(profile_kind(profile), profile.ray)
 
 
