@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ RAY_PROFILE = '\n[box-ray]\nextends = "box"\nray = true\ncpus_per_task = 1\n'
 # two of its steps: the RL data prep, then RL on a Ray profile reading what that step published.
 PIPE = """
 import sys
+import uuid
 from nemotron.recipes.nano3.cli import app, prep
 from nemotron.recipes.nano3.train._pipe import plan_pipe, run_pipe
 from nemotron.recipes.nano3.train.errors import StageFailedError
@@ -118,6 +120,7 @@ chain = JobChain("login-ray", echo=print)
 chain.submit("prep", "platform", launcher="task")
 chain.submit("ray", "platform", launcher="ray")
 chain.follow()
+print("attached:", launch("platform", profile="login-ray", launcher="ray").state)
 slow = launch("platform", profile="login-slow", launcher="task", detach=True)
 pending = launch("platform", profile="login-ray", launcher="ray", detach=True, depends_on=[slow])
 print(json.dumps({"chain": [job.id for job in chain.jobs], "slow": slow.id, "pending": pending.id}))
@@ -126,7 +129,7 @@ print(json.dumps({"chain": [job.id for job in chain.jobs], "slow": slow.id, "pen
 
 def test_a_ray_job_from_the_login_node_chains_and_cancels(project: Project, box: Box) -> None:
     """The local tunnel (nemotron on the login node): sbatch here, the job dir on shared storage."""
-    shared = Path(box.shared, "login-ray", project.folder.parent.name)
+    shared = Path(box.shared, "login-ray", uuid.uuid4().hex[:8])
     (shared / "artifacts").mkdir(parents=True)
     (project.folder / "env.toml").write_text(
         f"""
@@ -152,6 +155,9 @@ setup = ["sleep 120"]
     ids = json.loads(proc.stdout.strip().splitlines()[-1])
     first, ray = _pair(project, ids)
     assert first["state"] == "SUCCEEDED" and ray["state"] == "SUCCEEDED", proc.stdout
+    # attached, the job's output streams here while it runs (the head's command log)
+    assert "Linux-" in proc.stdout.split("attached:")[0]  # (the chain's follow prints nothing)
+    assert "attached: SUCCEEDED" in proc.stdout
     submitted = Path(project.folder, ".nemotron", "jobs", ray["id"], "submission.sh").read_text()
     assert f"#SBATCH --dependency=afterok:{first['backend_id']}\n" in submitted
     cluster_dir = shared / "experiments" / ray["id"]
