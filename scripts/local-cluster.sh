@@ -68,7 +68,7 @@ log "image nemo-$KEY ready"
 # 4. the SPANK plugin, rebuilt when its source changes; registered in plugstack.conf
 PLUGDIR=/usr/local/lib/nemotron-box
 SRC=$HERE/box/box_container.c
-SUM=$(sha256sum "$SRC" /usr/include/slurm/spank.h | sha256sum | cut -c1-16)
+SUM=$(cat "$SRC" /usr/include/slurm/spank.h | sha256sum | cut -c1-16)  # contents only: any tree, same key
 mkdir -p "$PLUGDIR"
 if [ "$(cat "$PLUGDIR/box_container.sum" 2>/dev/null)" != "$SUM" ]; then
   log "compiling the SPANK plugin"
