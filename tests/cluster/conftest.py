@@ -161,14 +161,18 @@ def project(box: Box, tmp_path: Path) -> Project:
     return Project(tmp_path / "my-project", box)
 
 
-def stand_in_checkpoint(box: Box, name: str) -> None:
+def stand_in_checkpoint(box: Box, name: str, *, run_config: bool = False) -> None:
     """A model artifact `name` in the box's registry (training cannot run here: no GPU).
 
-    A real `ModelArtifact` publish of a folder on the shared storage, owned by the box's user.
+    A real `ModelArtifact` publish of a folder on the shared storage, owned by the box's user;
+    `run_config`: the step folder has the `run_config.yaml` a Megatron-Bridge checkpoint has
+    (what the RL stage checks before NeMo-RL builds its policy from it).
     """
     folder = Path(box.shared, "stand-in", uuid.uuid4().hex[:8], "iter_0000020")
     folder.mkdir(parents=True)
     (folder / "README").write_text("stand-in checkpoint: the box has no GPU to pretrain\n")
+    if run_config:
+        (folder / "run_config.yaml").write_text("# stand-in: no model was trained here\n")
     code = (
         "from nemotron.kit.artifacts import ModelArtifact\n"
         f"ModelArtifact(path={str(folder)!r}, step=20).save(name={name!r})\n"

@@ -68,7 +68,7 @@ def test_rl_on_a_ray_profile_runs_in_the_pipe_after_data_prep(project: Project) 
     box = project.box
     with (project.folder / "env.toml").open("a") as fh:
         fh.write(RAY_PROFILE)
-    stand_in_checkpoint(box, "nano3-tiny-sft-model")
+    stand_in_checkpoint(box, "nano3-tiny-sft-model", run_config=True)
 
     dry = _python(project, PIPE, "--dry-run")
     assert dry.returncode == 0, dry.stdout + dry.stderr
