@@ -19,6 +19,7 @@ ENV = """
     [rayslurm]
     extends = "slurm"
     ray = true
+    container_image = "img"
     [docker]
     executor = "docker"
     container_image = "img"

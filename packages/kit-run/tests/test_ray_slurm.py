@@ -45,7 +45,8 @@ def test_a_ray_profile_without_a_container_is_refused_before_anything_is_written
     with pytest.raises(ProfileValueError) as err:
         launch("platform", profile="no-container", launcher="ray", dry_run=True, echo=None)
     message = str(err.value)
-    assert "no-container" in message and "container_image" in message and "\n" not in message
+    assert message.startswith("[no-container] container_image: a Ray cluster on Slurm starts")
+    assert "\n" not in message
     assert not (project / ".nemotron" / "jobs").exists()
 
 

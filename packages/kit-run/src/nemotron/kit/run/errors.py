@@ -112,7 +112,7 @@ class ProfileValueError(RunConfigError):
         self.key = key
         self.path = path
         self.problem = problem
-        super().__init__(f"{path}: [{profile}] {key}: {problem}")
+        super().__init__(f"{f'{path}: ' if path else ''}[{profile}] {key}: {problem}")
 
 
 class JobNotFoundError(RunConfigError):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import shlex
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,13 +87,30 @@ def _shown(script: str, wrapper_path: str, wrapper: JobFile) -> str:
     return script.rstrip("\n") + "\n\n" + "\n".join(f"# {line}" for line in lines) + "\n"
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """One Ray job as it will be submitted."""
+
+    executor: Any
+    cluster_dir: str
+    logs: str
+    """The template's log folder (`<cluster_dir>/logs`)."""
+    log_prefix: str
+    files: dict[str, str]
+    """Cluster path -> text: the shipped files and the command's wrapper."""
+    script: str
+    shown: str
+    """The script and the wrapper it runs, as a dry run prints them."""
+    secrets_file: str | None
+
+
 class RaySlurmBackend(SlurmBackend):
     """NeMo-Run's Ray template on Slurm (see the module docstring)."""
 
     name = "ray-slurm"
     arrays = False
 
-    def _planned(self, job: Job, request: LaunchRequest) -> dict[str, Any]:
+    def _planned(self, job: Job, request: LaunchRequest) -> _Plan:
         """Executor, job dir, shipped files and the script of this job; the record updated."""
         profile = request.profile
         assert isinstance(profile, SlurmProfile)
@@ -128,35 +146,33 @@ class RaySlurmBackend(SlurmBackend):
         record.executor_summary = executor_summary(executor) | {"ray": True}
         record.tunnel = tunnel_record(profile)
         logs, prefix = nr.ray_logs(executor)
-        return {
-            "executor": executor,
-            "cluster_dir": cluster_dir,
-            "logs": logs,
-            "log_prefix": prefix,
-            "files": {paths[placeholder(f)]: f.text for f in files},
-            "script": script,
-            "shown": _shown(script, wrapper_path, wrapper),
-            "secrets_file": secrets_file,
-        }
+        return _Plan(
+            executor=executor,
+            cluster_dir=cluster_dir,
+            logs=logs,
+            log_prefix=prefix,
+            files={paths[placeholder(f)]: f.text for f in files},
+            script=script,
+            shown=_shown(script, wrapper_path, wrapper),
+            secrets_file=secrets_file,
+        )
 
     def render(self, job: Job, request: LaunchRequest) -> str:
-        return str(self._planned(job, request)["shown"])
+        return self._planned(job, request).shown
 
     def submit(self, job: Job, request: LaunchRequest) -> None:
         plan = self._planned(job, request)
-        write_atomic(job.folder / "submission.sh", request.mask(plan["shown"]))
-        tunnel, cluster_dir = plan["executor"].tunnel, plan["cluster_dir"]
+        write_atomic(job.folder / "submission.sh", request.mask(plan.shown))
+        tunnel, cluster_dir = plan.executor.tunnel, plan.cluster_dir
         tunnel.connect()
         assert self._job_code is not None and isinstance(request.profile, SlurmProfile)
         upload_job_code(self._job_code, tunnel, shared_root(request.profile))
-        tunnel.run(
-            f"mkdir -p {shlex.quote(cluster_dir + '/' + _CONFIGS)} {shlex.quote(plan['logs'])}"
-        )
-        _put(tunnel, plan["files"] | {f"{cluster_dir}/ray.sub": plan["script"]})
+        tunnel.run(f"mkdir -p {shlex.quote(cluster_dir + '/' + _CONFIGS)} {shlex.quote(plan.logs)}")
+        _put(tunnel, plan.files | {f"{cluster_dir}/ray.sub": plan.script})
         record = job.record
         try:
-            if plan["secrets_file"]:
-                with secrets_for_job(tunnel, plan["secrets_file"], request.secret_env):
+            if plan.secrets_file:
+                with secrets_for_job(tunnel, plan.secrets_file, request.secret_env):
                     slurm_id = _sbatch(tunnel, cluster_dir)
             else:
                 slurm_id = _sbatch(tunnel, cluster_dir)
@@ -165,8 +181,8 @@ class RaySlurmBackend(SlurmBackend):
             raise ExecutorError(f"job {job.id}: sbatch of the Ray cluster failed: {err}") from err
         record.backend_id = slurm_id
         record.handle = f"slurm_tunnel://nemo_run/{slurm_id}"
-        record.log_files = [os.path.join(plan["logs"], f"{plan['log_prefix']}job.log")]
-        record.scheduler_log_files = [os.path.join(plan["logs"], f"sbatch_*_{slurm_id}.out")]
+        record.log_files = [os.path.join(plan.logs, f"{plan.log_prefix}job.log")]
+        record.scheduler_log_files = [os.path.join(plan.logs, f"sbatch_*_{slurm_id}.out")]
         record.state = "SUBMITTED"
         save_record(record, job._root)
 
