@@ -108,7 +108,9 @@ def test_slurm_chain_submits_at_once_and_cancels_the_rest_on_failure(
 
 
 def test_launchers_shape_the_profile() -> None:
-    big = SlurmProfile(name="c", nodes=4, ntasks_per_node=2, gpus_per_node=8, ray=True)
+    big = SlurmProfile(
+        name="c", nodes=4, ntasks_per_node=2, gpus_per_node=8, ray=True, container_image="img"
+    )
     task = for_launcher(big, "task")
     assert (task.nodes, task.ntasks_per_node, task.launcher, task.ray) == (1, 1, "none", False)
     torchrun = for_launcher(big, "torchrun")
