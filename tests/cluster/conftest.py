@@ -102,14 +102,15 @@ setup = [
 class Project:
     """A user's project folder with a `box` profile; runs the `nemotron` CLI in it."""
 
-    def __init__(self, folder: Path, box: Box) -> None:
+    def __init__(self, folder: Path, box: Box, *, git: bool = True) -> None:
         self.folder = folder
         self.box = box
         folder.mkdir(parents=True, exist_ok=True)
         # the box's own profile (its last table is [box]), plus a secret and a setup line
         profile = Path(box.profile).read_text() + EXTRA_KEYS.format(secret=SECRET)
         (folder / "env.toml").write_text(profile)
-        subprocess.run(["git", "init", "-q", str(folder)], check=True)  # a repo without commits
+        if git:  # a repo without commits
+            subprocess.run(["git", "init", "-q", str(folder)], check=True)
 
     def records(self) -> list[dict[str, Any]]:
         """The job records of this project (`.nemotron/jobs/*/job.json`)."""

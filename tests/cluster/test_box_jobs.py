@@ -196,3 +196,38 @@ def test_dry_run_shows_the_script_a_real_submit_sends(project: Project) -> None:
     [record] = [r for r in project.records() if not r.get("dry_run")]
     sent = Path(project.folder, ".nemotron", "jobs", record["id"], "submission.sh").read_text()
     assert _normalized(shown) == _normalized(sent)
+
+
+def test_a_project_folder_without_git_runs_on_the_box(box: Box, tmp_path: Path) -> None:
+    project = Project(tmp_path / "no-git", box, git=False)
+    proc = project.nemotron("nano3", "data", "prep", "rl", "-c", "tiny", "--run", "box")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "art://nano3-rl-data:v" in proc.stdout
+    [record] = project.records()  # recorded in the folder itself
+    assert record["state"] == "SUCCEEDED"
+
+
+def test_a_step_after_a_failed_one_leaves_no_secrets_file(project: Project) -> None:
+    """`afterok` on a failed job: Slurm keeps the next one pending forever; kit-run's status
+    cancels it ("never starts") and deletes its secrets file, which it never read."""
+    code = (
+        "import time\n"
+        "from nemotron.kit.run import JobChain\n"
+        "chain = JobChain('box', detach=True, echo=None)\n"
+        "first = chain.submit('fails', 'json.tool', ['/no/such/file.json'])\n"
+        "after = chain.submit('after', 'json.tool', ['--help'])\n"
+        "first.wait()\n"
+        "for _ in range(60):\n"
+        "    if after.status() == 'CANCELLED':\n"
+        "        break\n"
+        "    time.sleep(1)\n"
+        "print(first.state, after.id, after.state)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NEMOTRON_ARTIFACTS_ROOT"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=project.folder, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    first, after, state = proc.stdout.split()[-3:]
+    assert (first, state) == ("FAILED", "CANCELLED")
+    assert not Path(project.box.shared, ".nemotron", "secrets", after).exists()

@@ -275,7 +275,7 @@ class SlurmBackend:
             message = "" if state == "SUCCEEDED" else _last_line(job.logs(tail=20))
             job._finish(state, code, message)
         elif state == "PENDING" and self._never_starts(job, job_id):
-            job.host.run(["scancel", job_id])
+            _scancel(job)
             job._finish("CANCELLED", None, _NEVER_STARTS)
         else:
             job._update(state)
@@ -288,10 +288,17 @@ class SlurmBackend:
         return reason == "DependencyNeverSatisfied"
 
     def cancel(self, job: Job) -> bool:
-        rec = job.record
-        if rec.backend_id:
-            job.host.run(["scancel", rec.backend_id])
-            if rec.tunnel and rec.tunnel.get("shared_root"):  # a job that never started
-                job.host.run(["rm", "-f", secrets_path_in(rec.tunnel["shared_root"], rec.id)])
+        if job.record.backend_id:
+            _scancel(job)
         job._finish("CANCELLED", None, "cancelled by user")
         return True
+
+
+def _scancel(job: Job) -> None:
+    """scancel the job, and delete its secrets file: a job that never started has not read it
+    (a cancelled one, or one whose `afterok` dependency failed)."""
+    rec = job.record
+    assert rec.backend_id is not None
+    job.host.run(["scancel", rec.backend_id])
+    if rec.tunnel and rec.tunnel.get("shared_root"):
+        job.host.run(["rm", "-f", secrets_path_in(rec.tunnel["shared_root"], rec.id)])
