@@ -63,3 +63,18 @@ def cli(workdir: Path, cli_env: dict[str, str]) -> Cli:
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+@pytest.fixture
+def slurm_env(workdir: Path, cli_env: dict[str, str], slurm_partition: str) -> Path:
+    """env.toml with a `cluster` profile on the local Slurm; jobs use this workspace's Python."""
+    passthrough = {
+        k: cli_env[k] for k in ("PYTHONPATH", "NEMOTRON_ARTIFACTS_ROOT", "NEMOTRON_DEMO_OUT")
+    }
+    env_vars = ", ".join(f'{k} = "{v}"' for k, v in passthrough.items())
+    path = workdir / "env.toml"
+    path.write_text(
+        f'[cluster]\nexecutor = "slurm"\npartition = "{slurm_partition}"\ntime = "00:05:00"\n'
+        f'packager = "none"\nenv_vars = {{ {env_vars} }}\n'
+    )
+    return path

@@ -15,20 +15,6 @@ Cli = Callable[..., Any]
 pytestmark = pytest.mark.slurm
 
 
-@pytest.fixture
-def slurm_env(workdir: Path, cli_env: dict[str, str], slurm_partition: str) -> Path:
-    passthrough = {
-        k: cli_env[k] for k in ("PYTHONPATH", "NEMOTRON_ARTIFACTS_ROOT", "NEMOTRON_DEMO_OUT")
-    }
-    env_vars = ", ".join(f'{k} = "{v}"' for k, v in passthrough.items())
-    path = workdir / "env.toml"
-    path.write_text(
-        f'[cluster]\nexecutor = "slurm"\npartition = "{slurm_partition}"\ntime = "00:05:00"\n'
-        f'packager = "none"\nenv_vars = {{ {env_vars} }}\n'
-    )
-    return path
-
-
 def test_attached_run_streams_logs_and_reports_artifacts(cli: Cli, slurm_env: Path) -> None:
     result = cli("demo", "data", "prep", "run", "--run", "cluster", "rows=2", timeout=300)
     assert result.code == 0, (result.out, result.err)

@@ -5,6 +5,7 @@ the environment only. The job starts a real offline W&B run (kit-lineage, wandb 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,33 @@ def test_wandb_table_and_key_reach_the_job(cli: Cli, workdir: Path, source: str)
     assert "wandb env kit-proj other" in result.out
     assert f"wandb key sha256 {_sha(KEY)}" in result.out
     assert KEY not in _written(workdir)
+
+
+@pytest.mark.slurm
+def test_wandb_reaches_a_slurm_job_and_the_key_only_its_environment(
+    cli: Cli, workdir: Path, slurm_env: Path
+) -> None:
+    """On the local Slurm: the job's real (offline) W&B run has env.toml's project/entity, its
+    environment the variables; the key went through the secrets file, so neither the batch
+    script, slurmctld's saved script/environment, the Slurm logs, nor the records hold it."""
+    slurm_env.write_text(slurm_env.read_text() + ENV)
+    env = {"HOME": str(workdir), "WANDB_API_KEY": KEY}
+    result = cli("demo", "wb", "--run", "cluster", env=env, timeout=300)
+    assert result.code == 0, (result.out, result.err)
+    [record] = [json.loads(p.read_text()) for p in workdir.glob(".nemotron/jobs/*/job.json")]
+    logs = cli("jobs", "logs", record["id"]).out
+    assert "wandb run project=kit-proj entity=kit-team mode=offline" in logs
+    assert "wandb env kit-proj kit-team" in logs
+    assert f"wandb key sha256 {_sha(KEY)}" in logs
+    [shipped] = record["files"]
+    assert "project: kit-proj" in Path(shipped).read_text()  # run.wandb, merged
+    submitted = Path(workdir, ".nemotron", "jobs", record["id"], "submission.sh").read_text()
+    assert "export WANDB_PROJECT=kit-proj" in submitted and "WANDB_API_KEY" not in submitted
+    spool = Path("/var/spool/slurmctld")
+    kept = [*spool.glob(f"hash.*/job.{record['backend_id']}/*"), *Path("/var/log/slurm").rglob("*")]
+    assert any(p.name == "environment" for p in kept), "slurmctld's saved environment not found"
+    files = [p for p in [*kept, *workdir.rglob("*")] if p.is_file()]
+    assert [str(p) for p in files if KEY.encode() in p.read_bytes()] == []
 
 
 def test_bad_wandb_table_is_one_line_and_env_check_names_it(cli: Cli, workdir: Path) -> None:

@@ -63,6 +63,22 @@ def test_attached_success_and_secret_scan(write_env, script, project: Path) -> N
     assert leaks == []
 
 
+def test_a_secret_of_the_submitting_shell_reaches_the_job_but_not_slurm_state(
+    write_env, script, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sbatch runs here and hands its environment on, which slurmctld saves: a secret-named
+    variable of this environment goes through the secrets file instead."""
+    write_env(ENV)
+    monkeypatch.setenv("HF_TOKEN", SECRET)
+    job = launch(script("show.py", SHOW), ["inherited"], profile="cluster", echo=None)
+    assert job.logs() == f"job ['inherited'] {job.id} yes True True"
+    saved = Path("/var/spool/slurmctld").glob(f"hash.*/job.{job.record.backend_id}/*")
+    saved_files = [p for p in saved if p.is_file()]
+    assert {p.name for p in saved_files} >= {"environment", "script"}
+    assert [str(p) for p in saved_files if SECRET.encode() in p.read_bytes()] == []
+    assert os.environ["HF_TOKEN"] == SECRET  # put back after the submission
+
+
 def test_failure_surfaces_exit_code_and_log_tail(write_env, script) -> None:
     write_env(ENV)
     path = script("bad.py", "import sys\nprint('reading shard 3')\nsys.exit(7)\n")

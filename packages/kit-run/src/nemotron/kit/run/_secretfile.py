@@ -6,7 +6,9 @@ secret variables as `export` lines into a 0600 file in a 0700 folder on the clus
 (`<shared_root>/.nemotron/secrets/<job id>`; over an ssh tunnel through SFTP, so it is never a
 file on this machine). The batch script sources it with tracing off and deletes it; srun hands
 the variables to the job's tasks (into the container too). `Job.cancel()` deletes the file of a
-job cancelled before it started.
+job cancelled before it started. With the local tunnel sbatch runs here and would hand this
+process's environment to the job: its secret-named variables (a `WANDB_API_KEY` or `HF_TOKEN` of
+the user's shell) go into the file as well and are out of `os.environ` while sbatch runs.
 """
 
 from __future__ import annotations
@@ -15,13 +17,21 @@ import contextlib
 import os
 import shlex
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from nemotron.kit.artifacts.secrets import is_secret_key
 from nemotron.kit.run._profiles import SlurmProfile
 from nemotron.kit.run._shared import shared_root
 
-__all__ = ["secrets_for_job", "secrets_path", "secrets_path_in", "source_line"]
+__all__ = ["job_secrets", "secrets_for_job", "secrets_path", "secrets_path_in", "source_line"]
+
+
+def job_secrets(profile: SlurmProfile, secret_env: Mapping[str, str]) -> dict[str, str]:
+    """What the job's secrets file holds: `secret_env`, and with the local tunnel the
+    secret-named variables sbatch would otherwise take from this environment."""
+    inherited = {k: v for k, v in os.environ.items() if is_secret_key(k)}
+    return {**(inherited if profile.tunnel == "local" else {}), **secret_env}
 
 
 def secrets_path(profile: SlurmProfile, job_id: str) -> str:
@@ -76,7 +86,18 @@ def secrets_for_job(tunnel: Any, path: str, secrets: Mapping[str, str]) -> Itera
                 os.unlink(path)
 
     try:
-        yield
+        with contextlib.nullcontext() if is_ssh_tunnel(tunnel) else _withheld(secrets):
+            yield
     except BaseException:
         remove()
         raise
+
+
+@contextlib.contextmanager
+def _withheld(names: Iterable[str]) -> Iterator[None]:
+    """`os.environ` without `names` (sbatch, run here, must not pass them on); put back after."""
+    kept = {k: os.environ.pop(k) for k in list(names) if k in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(kept)

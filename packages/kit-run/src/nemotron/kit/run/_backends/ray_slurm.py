@@ -34,7 +34,7 @@ from nemotron.kit.run._hosts import tunnel_record
 from nemotron.kit.run._jobcode import prepare_job_code, upload_job_code
 from nemotron.kit.run._profiles import SlurmProfile
 from nemotron.kit.run._records import save_record, write_atomic
-from nemotron.kit.run._secretfile import secrets_for_job, secrets_path
+from nemotron.kit.run._secretfile import job_secrets, secrets_for_job, secrets_path
 from nemotron.kit.run._shared import shared_root
 from nemotron.kit.run._shipping import JobFile, placeholder, substitute
 from nemotron.kit.run.errors import ExecutorError, ProfileValueError
@@ -102,6 +102,7 @@ class _Plan:
     shown: str
     """The script and the wrapper it runs, as a dry run prints them."""
     secrets_file: str | None
+    secrets: dict[str, str]
 
 
 class RaySlurmBackend(SlurmBackend):
@@ -130,7 +131,8 @@ class RaySlurmBackend(SlurmBackend):
             executor.dependency_type = "afterok"
         root = executor.tunnel.job_dir or os.path.join(shared, "experiments")
         cluster_dir = os.path.join(root, record.id)
-        secrets_file = secrets_path(profile, record.id) if request.secret_env else None
+        secrets = job_secrets(profile, request.secret_env)
+        secrets_file = secrets_path(profile, record.id) if secrets else None
         if secrets_file:  # a cluster that never reaches the command deletes the file as it exits
             executor.setup_lines = f"trap {shlex.quote('rm -f ' + shlex.quote(secrets_file))} EXIT"
         paths = {placeholder(f): f"{cluster_dir}/{_CONFIGS}/{f.name}" for f in request.files}
@@ -155,6 +157,7 @@ class RaySlurmBackend(SlurmBackend):
             script=script,
             shown=_shown(script, wrapper_path, wrapper),
             secrets_file=secrets_file,
+            secrets=secrets,
         )
 
     def render(self, job: Job, request: LaunchRequest) -> str:
@@ -172,7 +175,7 @@ class RaySlurmBackend(SlurmBackend):
         record = job.record
         try:
             if plan.secrets_file:
-                with secrets_for_job(tunnel, plan.secrets_file, request.secret_env):
+                with secrets_for_job(tunnel, plan.secrets_file, plan.secrets):
                     slurm_id = _sbatch(tunnel, cluster_dir)
             else:
                 slurm_id = _sbatch(tunnel, cluster_dir)

@@ -28,6 +28,7 @@ from nemotron.kit.run._jobcode import JobCode, prepare_job_code, upload_job_code
 from nemotron.kit.run._profiles import SlurmProfile
 from nemotron.kit.run._records import TERMINAL_STATES, save_record, write_atomic
 from nemotron.kit.run._secretfile import (
+    job_secrets,
     secrets_for_job,
     secrets_path,
     secrets_path_in,
@@ -156,6 +157,7 @@ class SlurmBackend:
         self._run: ExperimentRun | None = None
         self._job_code: JobCode | None = None
         self._secret_file: str | None = None
+        self._secrets: dict[str, str] = {}
 
     # ------------------------------------------------------------------ planning
     def prepare(self, request: LaunchRequest, folder: Path) -> LaunchRequest:
@@ -190,7 +192,8 @@ class SlurmBackend:
                 shipped["PYTHONPATH"] += ":" + plain_env["PYTHONPATH"]
             plain_env |= shipped
         executor = slurm_executor(profile, plain_env, request.detach)
-        if request.secret_env:
+        self._secrets = job_secrets(profile, request.secret_env)
+        if self._secrets:
             self._secret_file = secrets_path(profile, job.id)
             executor.setup_lines = "\n".join(
                 filter(None, [source_line(self._secret_file), executor.setup_lines])
@@ -219,7 +222,7 @@ class SlurmBackend:
             if self._job_code is not None:
                 upload_job_code(self._job_code, executor.tunnel, shared_root(profile))
             with (
-                secrets_for_job(executor.tunnel, self._secret_file, request.secret_env)
+                secrets_for_job(executor.tunnel, self._secret_file, self._secrets)
                 if self._secret_file
                 else contextlib.nullcontext()
             ):
