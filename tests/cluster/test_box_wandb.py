@@ -19,7 +19,7 @@ from .conftest import Project, stand_in_checkpoint
 pytestmark = [pytest.mark.cluster, pytest.mark.slurm, pytest.mark.slow]
 
 KEY = "wandbboxkey0123456789abcdef0123456789ab"
-WANDB = f"""
+WANDB = """
 [box-wandb]
 extends = "box"
 setup = ['echo "wandb env: $WANDB_PROJECT $WANDB_ENTITY $WANDB_MODE key $(printf %s "$WANDB_API_KEY" | sha256sum | cut -c1-12)"']
