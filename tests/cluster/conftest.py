@@ -87,7 +87,7 @@ def box() -> Box:
     return Box()
 
 
-SECRET = "hf_box_secret_4f1c9e27"
+SECRET = f"hf_box_secret_{uuid.uuid4().hex[:8]}"  # per session: runs sharing the box differ
 SECRET_DIGEST = hashlib.sha256(SECRET.encode()).hexdigest()[:12]
 NEMOTRON = str(Path(sys.executable).with_name("nemotron"))
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, SECRET, SECRET_DIGEST, Project, stand_in_checkpoint
+from .conftest import REPO, SECRET, SECRET_DIGEST, Box, Project, stand_in_checkpoint
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slurm, pytest.mark.slow]
 
