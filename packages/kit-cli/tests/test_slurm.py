@@ -71,3 +71,17 @@ def test_job_reads_the_shipped_config_not_the_local_file(
     assert job_side in record["command"] and str(config) not in record["command"]
     assert job_side.endswith("/configs/nemotron/shipped.yaml") and Path(job_side).is_file()
     assert "rows: 3" in Path(job_side).read_text() == Path(copy).read_text()
+
+
+def test_an_override_with_interpolation_space_and_quote_reaches_the_job(
+    cli: Cli, slurm_env: Path, workdir: Path
+) -> None:
+    """Overrides are words of the srun line: `${...}`, spaces and quotes reach the job's config."""
+    out = '"${oc.env:NEMOTRON_DEMO_OUT}/it\'s two"'  # a Hydra-quoted value
+    rows = "rows=${oc.env:NEMOTRON_NO_SUCH_ROWS,3}"
+    result = cli("demo", "data", "prep", "run", "--run", "cluster", rows, f"output_dir={out}")
+    assert result.code == 0, (result.out, result.err)
+    job_id = result.out.split("artifacts produced by ", 1)[1].split(":")[0]
+    train = workdir / "out" / "it's two" / "train.jsonl"
+    assert f"wrote 3 rows to {train}" in cli("jobs", "logs", job_id).out
+    assert len(train.read_text().splitlines()) == 3

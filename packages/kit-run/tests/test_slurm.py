@@ -79,6 +79,14 @@ def test_a_secret_of_the_submitting_shell_reaches_the_job_but_not_slurm_state(
     assert os.environ["HF_TOKEN"] == SECRET  # put back after the submission
 
 
+def test_arguments_reach_the_job_as_given(write_env, script) -> None:
+    """The srun line is shell text: `${...}`, spaces and quotes in an argument stay literal."""
+    write_env(ENV)
+    args = ["split.seed=${oc.env:SEEDX,3}", "name=two words", 'q=it\'s "x"', "$HOME;"]
+    job = launch(script("show.py", SHOW), args, profile="cluster", echo=None)
+    assert job.logs() == f"job {args!r} {job.id} yes False True"
+
+
 def test_failure_surfaces_exit_code_and_log_tail(write_env, script) -> None:
     write_env(ENV)
     path = script("bad.py", "import sys\nprint('reading shard 3')\nsys.exit(7)\n")

@@ -3,7 +3,8 @@
 One experiment per job, holding one NeMo-Run job that runs the request's command. Files shipped
 with the job are written into NeMo-Run's job dir when it prepares the job (see `_shipping`), and
 the command's placeholders become their job-side paths. NeMo-Run's console output goes to
-`nemo_run.log` in the job record, secrets masked.
+`nemo_run.log` in the job record, secrets masked. Where NeMo-Run writes the command into a
+shell script as words joined by spaces (Slurm's srun line), each word is quoted first.
 """
 
 from __future__ import annotations
@@ -28,9 +29,12 @@ __all__ = ["ExperimentRun"]
 class ExperimentRun:
     """One job's NeMo-Run experiment: built, dry-run or run, then closed."""
 
-    def __init__(self, job: Job, request: LaunchRequest) -> None:
+    def __init__(self, job: Job, request: LaunchRequest, *, shell_text: bool = False) -> None:
         self.job = job
         self.request = request
+        self.shell_text = shell_text
+        """NeMo-Run joins the command's words into shell text unquoted: quote them."""
+        self._task_ready = False
         self.log = io.StringIO()
         self.exp: Any = None
 
@@ -45,8 +49,8 @@ class ExperimentRun:
         try:
             with nr.quiet_io(self.log):
                 self.exp = nr.experiment(record.name, executor, request.command)
-                if request.files:
-                    nr.on_prepare(self.nr_job, self._ship)
+                if request.files or self.shell_text:
+                    nr.on_prepare(self.nr_job, self._prepare_task)
                 if go is None:
                     self.exp.dryrun(log=False)
                 else:
@@ -58,6 +62,21 @@ class ExperimentRun:
             raise ExecutorError(f"job {job.id}: NeMo-Run could not {what} it: {err}") from err
         self.write_log()
         record.experiment_id, record.experiment_dir = nr.experiment_ids(self.exp)
+
+    def _prepare_task(self, nr_job: Any) -> None:
+        """The task's final words: shipped files' paths, then quoted where they become shell.
+
+        NeMo-Run prepares a job again when it runs it (`run` after its own dry run): once.
+        """
+        if self._task_ready:
+            return
+        self._task_ready = True
+        if self.request.files:
+            self._ship(nr_job)
+        if self.shell_text:
+            task = nr_job.task
+            task.entrypoint, task.path = shlex.quote(task.entrypoint), shlex.quote(task.path)
+            task.args = [shlex.quote(arg) for arg in task.args]
 
     def _ship(self, nr_job: Any) -> None:
         job, files = self.job, self.request.files

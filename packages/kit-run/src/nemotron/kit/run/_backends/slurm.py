@@ -209,7 +209,7 @@ class SlurmBackend:
 
     # ---------------------------------------------------------------- protocol
     def render(self, job: Job, request: LaunchRequest) -> str:
-        self._run = ExperimentRun(job, request)
+        self._run = ExperimentRun(job, request, shell_text=True)
         self._run.start(self.configured_executor(job, request), None)
         return self._run.rendered()
 
@@ -228,7 +228,7 @@ class SlurmBackend:
             ):
                 exp.run(detach=True, tail_logs=False)
 
-        run = self._run = ExperimentRun(job, request)
+        run = self._run = ExperimentRun(job, request, shell_text=True)
         run.start(executor, go)
         record = job.record
         nr_job = run.nr_job
