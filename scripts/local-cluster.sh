@@ -4,7 +4,7 @@
 #   - containers: our SPANK plugin (scripts/box/box_container.c, compiled here against Debian's
 #     libslurm-dev) takes pyxis's srun options and runs each task in the image's root filesystem,
 #     in its own mount namespace (only the declared mounts) and network namespace (loopback only);
-#   - images: `nvcr.io/nvidia/nemo:*` = a debootstrap minbase rootfs + python3 + python3-venv
+#   - images: `nemotron/mbridge:*` and `nemotron/nemo-rl:*` (docs/training.md's two) = one debootstrap minbase rootfs + python3 + python3-venv
 #     + python3-yaml (Python and one package of its own, nothing of ours), built once and cached
 #     under $NEMOTRON_BOX_CACHE, keyed by its recipe;
 #   - shared storage standing for Lustre: $NEMOTRON_BOX_LUSTRE, seen in jobs only when mounted;
@@ -60,8 +60,8 @@ if [ ! -x "$ROOTFS/usr/bin/python3" ]; then
   mv "$ROOTFS.tmp" "$ROOTFS"
 fi
 mkdir -p /etc/nemotron-box
-printf '# image-name prefix -> root filesystem (scripts/local-cluster.sh)\nnvcr.io/nvidia/nemo %s\n' \
-  "$ROOTFS" > /etc/nemotron-box/images.new
+printf '# image-name prefix -> root filesystem (scripts/local-cluster.sh)\nnemotron/mbridge %s\nnemotron/nemo-rl %s\n' \
+  "$ROOTFS" "$ROOTFS" > /etc/nemotron-box/images.new
 mv /etc/nemotron-box/images.new /etc/nemotron-box/images
 log "image nemo-$KEY ready"
 
@@ -149,9 +149,9 @@ identity = "$D/id_ed25519"
 known_hosts = "$BOX/known_hosts"
 remote_job_dir = "$LUSTRE/$BOXUSER/jobs"
 shared_root = "$LUSTRE/$BOXUSER"
-container_image = "nvcr.io/nvidia/nemo:25.07"
+container_image = "nemotron/mbridge:0.6.2"
 TOML
 mv "$BOX/env.toml.new" "$BOX/env.toml"
 
 log "ready: login $BOXUSER@localhost:$PORT (chroot $ROOT) identity=$D/id_ed25519 known_hosts=$BOX/known_hosts" \
-  "shared=$LUSTRE/$BOXUSER image=nvcr.io/nvidia/nemo:* -> $ROOTFS"
+  "shared=$LUSTRE/$BOXUSER images=nemotron/mbridge:*,nemotron/nemo-rl:* -> $ROOTFS"

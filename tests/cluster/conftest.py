@@ -33,7 +33,8 @@ class Box:
     identity: str = "/run/nemotron-box/login/id_ed25519"
     known_hosts: str = "/run/nemotron-box/known_hosts"
     lustre: str = "/srv/box-lustre"
-    image: str = "nvcr.io/nvidia/nemo:25.07"
+    image: str = "nemotron/mbridge:0.6.2"
+    rl_image: str = "nemotron/nemo-rl:v0.7.0"
     profile: str = "/run/nemotron-box/env.toml"
 
     @property

@@ -21,7 +21,10 @@ from .conftest import SECRET, SECRET_DIGEST, Box, Project, stand_in_checkpoint
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slurm, pytest.mark.slow]
 
-RAY_PROFILE = '\n[box-ray]\nextends = "box"\nray = true\ncpus_per_task = 1\n'
+RAY_PROFILE = (
+    '\n[box-ray]\nextends = "box"\nray = true\ncpus_per_task = 1\n'
+    f'container_image = "{Box.rl_image}"\n'
+)
 
 # What `nemotron nano3 pipe` runs (kit-cli's stage planner per step, a kit-run JobChain), for
 # two of its steps: the RL data prep, then RL on a Ray profile reading what that step published.
@@ -137,7 +140,7 @@ def test_a_ray_job_from_the_login_node_chains_and_cancels(project: Project, box:
 executor = "slurm"
 partition = "debug"
 time = "00:10:00"
-container_image = "{box.image}"
+container_image = "{box.rl_image}"
 shared_root = "{shared}"
 artifacts_root = "{shared}/artifacts"
 ray = true
