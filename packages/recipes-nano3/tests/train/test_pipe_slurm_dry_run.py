@@ -56,6 +56,6 @@ def test_default_pipe_dry_run_on_a_big_ray_profile(tmp_path: Path) -> None:
     rl = steps["rl"]
     assert "#SBATCH --nodes=2\n" in rl and "ray start --head" in rl and "torchrun" not in rl
     assert f"export CLUSTER_DIR={nemorun}/experiments/nano3-pipe-rl-" in rl
-    assert "-m nemotron.recipes.nano3.train._pipe_step --alias pipe-" in rl  # the wrapper
+    assert "-m nemotron.recipes.nano3._pipe_step --alias pipe-" in rl  # the wrapper
     for before, after in itertools.pairwise(STEPS):
         assert f"#SBATCH --dependency='afterok:<nano3-pipe-{before}>'" in steps[after]

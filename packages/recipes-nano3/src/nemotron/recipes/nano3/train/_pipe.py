@@ -1,6 +1,6 @@
 """`nemotron nano3 pipe`: data prep -> pretrain -> SFT -> RL as one experiment.
 
-Every step runs through `_pipe_step`, which points a per-pipe alias (`pipe-<id>`) at the
+Every step runs through `nano3._pipe_step`, which points a per-pipe alias (`pipe-<id>`) at the
 artifact versions the step published; the next steps read `art://<name>:pipe-<id>` instead of
 `:latest`, so each consumes exactly what the previous step produced even if another run publishes
 the same names meanwhile. Every other input is checked and pinned to its `vN` by kit-cli's stage
@@ -25,7 +25,7 @@ from nemotron.recipes.nano3.train.errors import StageConfigError, StageFailedErr
 
 __all__ = ["PipeStep", "pipe_outputs", "plan_pipe", "render_pipe_lineage", "run_pipe"]
 
-STEP_MODULE = "nemotron.recipes.nano3.train._pipe_step"
+STEP_MODULE = "nemotron.recipes.nano3._pipe_step"
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,21 @@
-"""`python -m nemotron.recipes.nano3.train._pipe_step --alias A -- MODULE ARGS...`: one pipe step.
+"""`python -m nemotron.recipes.nano3._pipe_step --alias A -- MODULE ARGS...`: one pipe step.
 
 Runs the stage module, then (rank 0, on success) points the alias `A` at every artifact version
 this run published (`producer.run_id == NEMOTRON_RUN_ID`, set by kit-run per job). Later steps of
 the same pipe read `art://<name>:A`: exactly the version this step produced, whatever other
 runs publish meanwhile. Works for any stage, so the data-prep stages need no pipe support.
+
+It lives outside `train` and starts the stage with `os.posix_spawn`, not `subprocess`: every
+pipe step pays this wrapper's start-up, so it imports nothing the stage does not need.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
+import signal
 import sys
 
-__all__ = ["alias_run_outputs", "main"]
+__all__ = ["alias_run_outputs", "main", "run_module"]
 
 
 def alias_run_outputs(run_id: str, alias: str) -> list[str]:
@@ -28,15 +31,26 @@ def alias_run_outputs(run_id: str, alias: str) -> list[str]:
     return pinned
 
 
+def run_module(command: list[str]) -> int:
+    """Run `python -m <command>` in a child process; its exit code (-N when killed by signal N)."""
+    argv = [sys.executable, "-m", *command]
+    pid = os.posix_spawn(sys.executable, argv, os.environ)
+    try:
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    except BaseException:  # as subprocess.call: the stage does not outlive its wrapper
+        os.kill(pid, signal.SIGKILL)
+        raise
+
+
 def main(argv: list[str]) -> int:
     if len(argv) < 4 or argv[0] != "--alias" or argv[2] != "--":
         print(
-            "usage: python -m nemotron.recipes.nano3.train._pipe_step --alias A -- MODULE ARGS...",
+            "usage: python -m nemotron.recipes.nano3._pipe_step --alias A -- MODULE ARGS...",
             file=sys.stderr,
         )
         return 2
     alias, command = argv[1], argv[3:]
-    code = subprocess.call([sys.executable, "-m", *command])
+    code = run_module(command)
     if code != 0 or int(os.environ.get("RANK", "0")) != 0:
         return code
     run_id = os.environ.get("NEMOTRON_RUN_ID", "")
